@@ -1,0 +1,1 @@
+"""One module per exercise: its names, points, probes, judges, misconceptions and hints."""

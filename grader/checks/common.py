@@ -1,0 +1,326 @@
+"""Shared by the two-layer exercises (e01-e03): data, probes, judges, misconceptions.
+
+Probes here run in the worker and may use torch (imported lazily: the grader's
+own process never imports torch). Judges run in the grader on plain data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from grader.codec import TensorData
+from grader.exercise import Exercise, JudgeContext, Verdict, failed, passed, t
+from grader.judging import as_array, compare, is_real_number, kind_of
+
+__all__ = ["kind_of"]
+
+GRAD_MESSAGES = {
+    "not_a_triple": {
+        "en": "Expected a tuple (loss, grad_w1, grad_w2); got {got}.",
+        "ko": "(loss, grad_w1, grad_w2) 튜플이 필요한데 {got}이(가) 나왔습니다.",
+    },
+    "train_not_a_triple": {
+        "en": "Expected the training function to return (w1, w2, losses); got {got}.",
+        "ko": "학습 함수는 (w1, w2, losses)를 반환해야 하는데 {got}이(가) 나왔습니다.",
+    },
+    "loss_not_number": {
+        "en": "The loss should be a real number (a Python float, e.g. loss.item(), or a NumPy "
+              "scalar); got {got}.",
+        "ko": "손실은 실수(Python float, 예: loss.item(), 또는 NumPy 스칼라)여야 하는데 {got}이(가) "
+              "나왔습니다.",
+    },
+    "losses_not_numbers": {
+        "en": "Each recorded loss should be a real number (use loss.item() or float(loss)); "
+              "element {index} is {got}.",
+        "ko": "기록한 손실은 각각 실수여야 합니다 (loss.item() 또는 float(loss) 사용). {index}번째 "
+              "원소가 {got}입니다.",
+    },
+    "inputs_changed": {
+        "en": "Calling the function changed its inputs ({names}). It must leave the caller's "
+              "arrays/tensors as they were: compute on new values instead of updating in place.",
+        "ko": "함수를 호출하자 입력({names})이 바뀌었습니다. 호출한 쪽의 배열/텐서는 그대로 두어야 "
+              "합니다: 제자리(in-place)에서 바꾸지 말고 새 값으로 계산하세요.",
+    },
+    "inputs_require_grad": {
+        "en": "After the call, the caller's tensors {names} require grad or carry a .grad: "
+              "work on detached clones (w.detach().clone().requires_grad_()).",
+        "ko": "호출 후 호출한 쪽의 텐서 {names}가 requires_grad이거나 .grad를 갖고 있습니다: "
+              "분리된 복사본(w.detach().clone().requires_grad_())으로 계산하세요.",
+    },
+    "not_repeatable": {
+        "en": "Two calls on the same inputs gave different results: something is kept or "
+              "changed between calls.",
+        "ko": "같은 입력으로 두 번 호출했더니 결과가 달랐습니다: 호출 사이에 무언가가 남거나 "
+              "바뀝니다.",
+    },
+    # misconceptions
+    "factor_two": {
+        "en": "the gradient of (y_pred - y)**2 is 2 * (y_pred - y): the factor 2 is missing "
+              "(or doubled) in grad_y_pred.",
+        "ko": "(y_pred - y)**2의 기울기는 2 * (y_pred - y)입니다: grad_y_pred에서 2가 빠졌거나 "
+              "두 번 곱해졌습니다.",
+    },
+    "mean_loss": {
+        "en": "the loss here is the SUM of squared errors, as in the tutorial; you used the mean.",
+        "ko": "이 과제의 손실은 튜토리얼처럼 제곱 오차의 합(SUM)입니다. 평균(mean)을 쓰셨습니다.",
+    },
+    "relu_mask_missing": {
+        "en": "the ReLU's gradient is never applied: grad_h must be set to 0 where h < 0 "
+              "(ReLU passes no gradient where it output 0).",
+        "ko": "ReLU의 기울기가 적용되지 않았습니다: h < 0인 곳에서 grad_h를 0으로 만들어야 합니다 "
+              "(ReLU는 0을 출력한 곳에 기울기를 전달하지 않습니다).",
+    },
+    "relu_mask_inverted": {
+        "en": "the ReLU mask is inverted: zero the gradient where h < 0, keep it where h > 0.",
+        "ko": "ReLU 마스크가 반대입니다: h < 0인 곳의 기울기를 0으로 하고 h > 0인 곳은 유지하세요.",
+    },
+    "loss_after_update": {
+        "en": "losses[t] must be the loss BEFORE update t (the one the gradient was computed "
+              "from); you record it after the update, so the list is shifted by one step.",
+        "ko": "losses[t]는 t번째 갱신 이전의 손실(기울기를 계산한 그 손실)이어야 합니다. 갱신 후에 "
+              "기록해서 한 단계씩 밀렸습니다.",
+    },
+    "gradient_ascent": {
+        "en": "the update goes uphill: gradient descent subtracts, w -= learning_rate * grad.",
+        "ko": "갱신 방향이 반대입니다: 경사 하강법은 빼야 합니다, w -= learning_rate * grad.",
+    },
+    "ignores_learning_rate": {
+        "en": "the learning_rate argument is ignored (a fixed value is used instead).",
+        "ko": "learning_rate 인자를 무시하고 고정된 값을 쓰고 있습니다.",
+    },
+    "ignores_steps": {
+        "en": "the steps argument is ignored: run exactly `steps` updates and record one loss each.",
+        "ko": "steps 인자를 무시하고 있습니다: 정확히 steps번 갱신하고 매번 손실을 하나씩 기록하세요.",
+    },
+    "grads_accumulate": {
+        "en": "gradients accumulate across steps: .backward() ADDS into .grad, so zero the "
+              "gradients every step (w.grad.zero_() or w.grad = None).",
+        "ko": "기울기가 단계마다 누적됩니다: .backward()는 .grad에 더하므로 매 단계 기울기를 "
+              "0으로 만드세요 (w.grad.zero_() 또는 w.grad = None).",
+    },
+    "no_update": {
+        "en": "the weights never change: the update is lost (zeroed before it is applied, or "
+              "applied to a copy).",
+        "ko": "가중치가 전혀 바뀌지 않습니다: 갱신이 사라졌습니다 (적용 전에 0이 되었거나 복사본에 "
+              "적용됨).",
+    },
+}
+
+
+# ------------------------------------------------------------------ data
+
+def two_layer_data(seed: int, n: int, d_in: int, h: int, d_out: int) -> dict[str, np.ndarray]:
+    """The tutorial's data, small: random x, y, w1, w2 (float64)."""
+    rng = np.random.default_rng(seed)
+    return {"x": rng.standard_normal((n, d_in)), "y": rng.standard_normal((n, d_out)),
+            "w1": rng.standard_normal((d_in, h)) * 0.5, "w2": rng.standard_normal((h, d_out)) * 0.5}
+
+
+def as_tensors(inputs: dict[str, np.ndarray], dtype: str = "float32") -> Callable:
+    """A copier that turns the numpy inputs into fresh torch tensors (in the worker)."""
+    import torch
+
+    torch_dtype = getattr(torch, dtype)
+    return lambda array: torch.tensor(np.asarray(array), dtype=torch_dtype)
+
+
+# ------------------------------------------------------------------ probes
+
+ORDER = ("x", "y", "w1", "w2")
+
+
+def _facts(value: Any) -> dict[str, Any]:
+    """requires_grad / .grad of a tensor the caller owns (None for arrays)."""
+    return {"requires_grad": bool(getattr(value, "requires_grad", False)),
+            "has_grad": getattr(value, "grad", None) is not None}
+
+
+def probe_pure_grads(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable) -> dict:
+    """Call a *_grads function twice on fresh copies; return results and the inputs after."""
+    args = [copy(inputs[k]) for k in ORDER]
+    first = fn(*args)
+    after = {k: a for k, a in zip(ORDER, args)}
+    facts = {k: _facts(a) for k, a in zip(ORDER, args)}
+    second = fn(*args)
+    return {"returned": first, "second": second, "after": after, "facts": facts}
+
+
+def probe_train(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable,
+                learning_rate: float, steps: int) -> dict:
+    args = [copy(inputs[k]) for k in ORDER]
+    returned = fn(*args, learning_rate=learning_rate, steps=steps)
+    if isinstance(returned, (tuple, list)) and len(returned) == 3 and \
+            isinstance(returned[2], (list, tuple)):
+        returned = (returned[0], returned[1], list(returned[2]))
+    return {"returned": returned}
+
+
+# ------------------------------------------------------------------ judges
+
+def unpack(value: Any, size: int) -> tuple | None:
+    if isinstance(value, (tuple, list)) and len(value) == size:
+        return tuple(value)
+    return None
+
+
+def _triple(ctx_value: Any) -> tuple | None:
+    return unpack(ctx_value, 3)
+
+
+def judge_loss(ctx: JudgeContext) -> Verdict:
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if got is None:
+        return failed(t("not_a_triple", got=kind_of(ctx.out["returned"])))
+    if not is_real_number(got[0]):
+        lines = [t("loss_not_number", got=kind_of(got[0]))]
+        return failed(*lines, *compare("loss", got[0], want[0]))
+    problems = compare("loss", got[0], want[0])
+    return failed(*problems) if problems else passed()
+
+
+def judge_grad(ctx: JudgeContext, label: str,
+               extra: Callable[[str, Any], list] | None = None) -> Verdict:
+    index = {"grad_w1": 1, "grad_w2": 2}[label]
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if got is None:
+        return failed(t("not_a_triple", got=kind_of(ctx.out["returned"])))
+    problems = compare(label, got[index], want[index])
+    if problems:
+        return failed(*problems)
+    kind = extra(label, got[index]) if extra else []
+    return failed(*kind, fraction=0.5) if kind else passed()
+
+
+def judge_pure(ctx: JudgeContext) -> Verdict:
+    """The caller's inputs are unchanged, and a second call gives the same result."""
+    changed = [k for k in ORDER if compare(k, ctx.out["after"].get(k), ctx.inputs[k], 1e-5)]
+    if changed:
+        return failed(t("inputs_changed", names=", ".join(changed)))
+    flagged = [k for k, facts in ctx.out.get("facts", {}).items()
+               if facts.get("requires_grad") or facts.get("has_grad")]
+    if flagged:
+        return failed(t("inputs_require_grad", names=", ".join(sorted(flagged))))
+    first, second = _triple(ctx.out["returned"]), _triple(ctx.out["second"])
+    if first is None or second is None:
+        return failed(t("not_a_triple", got=kind_of(ctx.out["returned"])))
+    for a, b in zip(first, second):
+        if as_array(a) is None or compare("", b, a, 1e-6):
+            return failed(t("not_repeatable"))
+    return passed()
+
+
+def judge_train_losses(ctx: JudgeContext, steps: int) -> Verdict:
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if got is None:
+        return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
+    losses = got[2]
+    if not isinstance(losses, (list, tuple)):
+        return failed(t("wrong_type", label="losses", expected="a list of floats",
+                        got=kind_of(losses)))
+    bad = next((i for i, v in enumerate(losses) if not is_real_number(v)), None)
+    if bad is not None:
+        return failed(t("losses_not_numbers", index=bad, got=kind_of(losses[bad])))
+    if len(losses) != len(want[2]):
+        return failed(t("wrong_length", label="losses", expected=len(want[2]), got=len(losses)))
+    problems = compare("losses", list(losses), list(want[2]), 1e-3)
+    return failed(*problems) if problems else passed()
+
+
+def judge_train_weights(ctx: JudgeContext) -> Verdict:
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if got is None:
+        return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
+    problems = compare("w1", got[0], want[0], 1e-3) + compare("w2", got[1], want[1], 1e-3)
+    return failed(*problems) if problems else passed()
+
+
+# ------------------------------------------------------------------ misconceptions
+
+def _np(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.array(value, dtype=np.float64)
+
+
+def buggy_grads(x, y, w1, w2, *, factor: float = 2.0, mean: bool = False,
+                mask: str | None = "normal") -> tuple[float, np.ndarray, np.ndarray]:
+    """The reference computation with one idea changed (runs in the worker)."""
+    x, y, w1, w2 = map(_np, (x, y, w1, w2))
+    h = x @ w1
+    h_relu = np.maximum(h, 0)
+    diff = h_relu @ w2 - y
+    size = diff.size if mean else 1
+    loss = float(np.square(diff).sum()) / size
+    grad_y_pred = factor * diff / size
+    grad_w2 = h_relu.T @ grad_y_pred
+    grad_h = grad_y_pred @ w2.T
+    if mask == "normal":
+        grad_h[h < 0] = 0
+    elif mask == "inverted":
+        grad_h[h > 0] = 0
+    return loss, x.T @ grad_h, grad_w2
+
+
+def buggy_train(x, y, w1, w2, learning_rate, steps, *, grads=buggy_grads,
+                after: bool = False, sign: float = 1.0, fixed_lr: float | None = None,
+                accumulate: bool = False, update: bool = True, extra_steps: int = 0):
+    w1, w2 = _np(w1), _np(w2)
+    lr = learning_rate if fixed_lr is None else fixed_lr
+    losses = []
+    acc1, acc2 = np.zeros_like(w1), np.zeros_like(w2)
+    for _ in range(steps + extra_steps):
+        loss, g1, g2 = grads(x, y, w1, w2)
+        if accumulate:
+            acc1, acc2 = acc1 + g1, acc2 + g2
+            g1, g2 = acc1, acc2
+        if update:
+            w1 = w1 - sign * lr * g1
+            w2 = w2 - sign * lr * g2
+        losses.append(grads(x, y, w1, w2)[0] if after else loss)
+    return w1, w2, losses
+
+
+def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str, train_name: str,
+                                     backend: str, autograd: bool = False) -> None:
+    """The typical wrong ideas of e01-e03, as mutants of the correct computation."""
+    grad_checks = ("loss", "grad_w1", "grad_w2")
+    train_checks = ("train_losses", "train_weights")
+
+    def grads_mutant(key: str, checks: tuple[str, ...], **change: Any) -> None:
+        def mutant(ref: dict) -> dict:
+            def wrong_grads(x, y, w1, w2):
+                return buggy_grads(x, y, w1, w2, **change)
+
+            def wrong_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
+                return buggy_train(x, y, w1, w2, learning_rate, steps,
+                                   grads=lambda *a: buggy_grads(*a, **change))
+            return {grads_name: wrong_grads, train_name: wrong_train}
+        exercise.misconception(key, checks=checks)(mutant)
+
+    def train_mutant(key: str, **change: Any) -> None:
+        def mutant(ref: dict) -> dict:
+            def wrong_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
+                return buggy_train(x, y, w1, w2, learning_rate, steps, **change)
+            return {train_name: wrong_train}
+        exercise.misconception(key, checks=train_checks)(mutant)
+
+    grads_mutant("factor_two", ("grad_w1", "grad_w2") + train_checks, factor=1.0)
+    grads_mutant("mean_loss", grad_checks + train_checks, mean=True)
+    grads_mutant("relu_mask_missing", ("grad_w1",) + train_checks, mask=None)
+    grads_mutant("relu_mask_inverted", ("grad_w1",) + train_checks, mask="inverted")
+    train_mutant("loss_after_update", after=True)
+    train_mutant("gradient_ascent", sign=-1.0)
+    train_mutant("ignores_learning_rate", fixed_lr=1e-6)
+    train_mutant("no_update", update=False)
+    if autograd:
+        train_mutant("grads_accumulate", accumulate=True)
+    exercise.misconception("ignores_steps", checks=("train_losses",),
+                           detect=lambda ctx: _length_differs(ctx))(None)
+
+
+def _length_differs(ctx: JudgeContext) -> bool:
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    return bool(got and want and isinstance(got[2], (list, tuple))
+                and len(got[2]) != len(want[2]))

@@ -1,0 +1,8 @@
+"""e08_checkpoint: placeholder."""
+
+from grader import hookimpl
+
+
+@hookimpl
+def grader_exercises():
+    return []

@@ -1,0 +1,147 @@
+"""`python -m grader`: parse the command line, grade, report, and exit 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from grader.grading import DEFAULT_SEED, Grader, Options
+from grader.messages import LANGUAGES
+from grader.plugins import collect_exercises, collect_reporters, plugin_manager
+from grader.reporters import ReportSettings
+from grader.sandbox import Limits
+
+EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 like argparse, but through our handler
+        raise UsageError(message)
+
+
+def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m grader",
+                     description="Grade PyTorch exercises against the reference solutions.")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="exercise files, a directory of them, or a notebook")
+    parser.add_argument("--format", default="terminal", choices=sorted(formats),
+                        help="report format (default: terminal)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed of the grading data (default {DEFAULT_SEED})")
+    parser.add_argument("--lang", default=os.environ.get("GRADER_LANG", "en"), choices=LANGUAGES,
+                        help="language of the feedback (en, ko)")
+    parser.add_argument("--hints", action="store_true", help="show the full hint of each exercise")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="grade only this exercise (repeatable)")
+    parser.add_argument("--batch", type=Path, metavar="DIR",
+                        help="grade each entry of DIR as one student's submission")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="workers in parallel (default: the number of cores)")
+    parser.add_argument("--timeout", type=float, help="seconds per exercise (default 10)")
+    parser.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
+                        help=f"extra memory per worker in MB (default {Limits.memory_mb})")
+    parser.add_argument("--output-kb", type=int, default=Limits.output_kb, metavar="KB",
+                        help="captured output kept per exercise (default 32)")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"python -m grader: error: {exc}", file=sys.stderr)
+        print("usage: python -m grader PATH [PATH ...] [--format FORMAT] [--seed N] | "
+              "--batch DIR [--jobs N]  (see --help)", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the grader reports its own failure, it never crashes
+        print("python -m grader: internal error; nothing was graded. Please report this:",
+              file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_NOT_FULL
+
+
+def _main(argv: list[str]) -> int:
+    pm = plugin_manager()
+    exercises = collect_exercises(pm)
+    reporters = collect_reporters(pm)
+    args = build_parser(list(reporters)).parse_args(argv)
+
+    if args.batch is None and not args.paths:
+        raise UsageError("give a PATH to grade (a directory, a .py file or a notebook)")
+    if args.batch is not None and args.paths:
+        raise UsageError("--batch DIR takes no other PATH")
+    for path in [args.batch] if args.batch is not None else args.paths:
+        if not path.exists():
+            raise UsageError(f"no such file or directory: {path}")
+    if args.batch is not None and not args.batch.is_dir():
+        raise UsageError(f"--batch needs a directory: {args.batch}")
+    known = {e.name for e in exercises}
+    unknown = [name for name in args.only if name not in known]
+    if unknown:
+        raise UsageError(f"unknown exercise {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+
+    limits = Limits(timeout=args.timeout or Limits.timeout, memory_mb=args.memory,
+                    output_kb=args.output_kb)
+    options = Options(seed=args.seed, lang=args.lang, hints=args.hints, only=tuple(args.only),
+                      jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None)
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
+                                       and not os.environ.get("NO_COLOR"))
+    with Grader(exercises, options) as grader:
+        names = tuple(e.name for e in grader.exercises)
+        if args.batch is not None:
+            return _batch(pm, grader, args, reporters, names, color)
+        submission = pm.hook.grader_load_submission(paths=args.paths, id=_id_of(args.paths))
+        report = grader.grade(submission)
+        settings = ReportSettings(batch=False, lang=args.lang, color=color, exercise_names=names)
+        print(reporters[args.format]([report], settings))
+        return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
+
+
+def _id_of(paths: Sequence[Path]) -> str:
+    return paths[0].resolve().stem if len(paths) == 1 else "submission"
+
+
+def batch_entries(directory: Path) -> list[Path]:
+    """One student per entry: a subdirectory, a .py file or a notebook (hidden ones skipped)."""
+    return sorted(p for p in directory.iterdir()
+                  if not p.name.startswith((".", "_"))
+                  and (p.is_dir() or p.suffix in (".py", ".ipynb")))
+
+
+def _batch(pm, grader: Grader, args, reporters, names, color: bool) -> int:
+    entries = batch_entries(args.batch)
+    submissions = [pm.hook.grader_load_submission(paths=[entry], id=entry.stem)
+                   for entry in entries]
+    progress = sys.stderr.isatty()
+    reports = []
+    for report in grader.grade_many(submissions):
+        reports.append(report)
+        if progress:
+            done = len(reports)
+            bar = "#" * (30 * done // max(len(submissions), 1))
+            print(f"\r[{bar:<30}] {done}/{len(submissions)} {report.id[:30]:<30}",
+                  end="", file=sys.stderr, flush=True)
+        else:
+            print(f"graded {report.id}: {report.score:g}/{report.max_score:g}", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    order = {s.id: i for i, s in enumerate(submissions)}
+    reports.sort(key=lambda r: order.get(r.id or "", 0))
+    settings = ReportSettings(batch=True, lang=args.lang, color=color, exercise_names=names)
+    print(reporters[args.format](reports, settings))
+    return EXIT_FULL_MARKS

@@ -1,0 +1,375 @@
+"""Grade submissions: schedule workers, then judge their raw outputs against the reference.
+
+Reference outputs are computed once per seed (in a worker too, running the
+kit's solutions and the misconception mutants) and reused for every
+submission of a batch.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from grader import codec
+from grader.exercise import Check, Exercise, JudgeContext, Text, Verdict, t
+from grader.loaders import Source, Submission, load_paths
+from grader.messages import render, render_lines
+from grader.model import CheckResult, ExerciseResult, Report
+from grader.sandbox import Limits, Outcome, Sandbox, scratch_dir
+from grader.worker import make_worker_main, warm_up
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS_DIR = KIT_ROOT / "solutions"
+EXERCISES_DIR = KIT_ROOT / "exercises"
+DEFAULT_SEED = 1234
+REFERENCE_LIMITS = Limits(timeout=120.0, memory_mb=8192)
+
+
+@dataclass(frozen=True)
+class Options:
+    seed: int = DEFAULT_SEED
+    lang: str = "en"
+    hints: bool = False
+    only: tuple[str, ...] = ()
+    jobs: int = 2
+    limits: Limits = field(default_factory=Limits)
+    timeout_given: bool = False   # --timeout overrides each exercise's own timeout
+
+
+class Grader:
+    """Owns the zygote and the reference cache; grades one submission or a whole class."""
+
+    def __init__(self, exercises: list[Exercise], options: Options,
+                 solutions_dir: Path = SOLUTIONS_DIR):
+        self.options = options
+        self.exercises = [e for e in exercises if not options.only or e.name in options.only]
+        self.solutions_dir = solutions_dir
+        self.reference_submission = load_paths([solutions_dir], "reference")
+        self.reference: dict[tuple[int, str], Outcome] = {}
+        self._tmp = tempfile.mkdtemp(prefix="grader-")
+        self.sandbox = Sandbox(warm_up, make_worker_main({e.name: e for e in exercises}),
+                               jobs=options.jobs)
+
+    def close(self) -> None:
+        self.sandbox.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scheduling ----------------------------------------------------------
+    def _limits(self, exercise: Exercise) -> Limits:
+        limits = self.options.limits
+        if exercise.timeout and not self.options.timeout_given:
+            limits = Limits(exercise.timeout, limits.memory_mb, limits.output_kb, limits.file_mb)
+        return limits
+
+    def _job(self, exercise: Exercise, source: Source, submission: Submission,
+             role: str, index: int) -> dict[str, Any]:
+        forbidden = ""
+        if role == "student" and not any(_inside(p, self.solutions_dir)
+                                         for p in submission.search_path):
+            forbidden = str(self.solutions_dir)
+        return {"exercise": exercise.name, "seed": self.options.seed, "role": role,
+                "sources": [source.to_job()], "search_path": list(submission.search_path),
+                "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
+
+    def grade(self, submission: Submission) -> Report:
+        return next(iter(self.grade_many([submission])))
+
+    def grade_many(self, submissions: Iterable[Submission]) -> Iterator[Report]:
+        """Grade each submission; yield its report as soon as it is complete."""
+        submissions = list(submissions)
+        seed = self.options.seed
+        jobs: list[tuple[dict[str, Any], Limits]] = []
+        for exercise in self.exercises:
+            if (seed, exercise.name) in self.reference:
+                continue
+            source = self.reference_submission.source_for(exercise.name, exercise.names)
+            if source is not None:
+                jobs.append((self._job(exercise, source, self.reference_submission,
+                                       "reference", -1), REFERENCE_LIMITS))
+        sources: list[dict[str, Source | None]] = []
+        waiting: list[int] = []
+        for index, submission in enumerate(submissions):
+            chosen = {e.name: submission.source_for(e.name, e.names) for e in self.exercises}
+            sources.append(chosen)
+            waiting.append(sum(s is not None for s in chosen.values()))
+            for exercise in self.exercises:
+                if chosen[exercise.name] is not None:
+                    jobs.append((self._job(exercise, chosen[exercise.name], submission,
+                                           "student", index), self._limits(exercise)))
+        outcomes: list[dict[str, Outcome]] = [{} for _ in submissions]
+        done: set[int] = set()
+
+        def ready() -> Iterator[Report]:
+            if any((seed, e.name) not in self.reference for e in self.exercises
+                   if self.reference_submission.source_for(e.name, e.names)):
+                return
+            for index, submission in enumerate(submissions):
+                if index not in done and waiting[index] == 0:
+                    done.add(index)
+                    yield self._report(submission, sources[index], outcomes[index])
+
+        yield from ready()
+        for outcome in self.sandbox.run(jobs):
+            job = outcome.job
+            if job["role"] == "reference":
+                self.reference[(seed, job["exercise"])] = outcome
+            else:
+                outcomes[job["index"]][job["exercise"]] = outcome
+                waiting[job["index"]] -= 1
+            shutil.rmtree(job["workdir"], ignore_errors=True)
+            yield from ready()
+
+    # -- judging -------------------------------------------------------------
+    def _report(self, submission: Submission, sources: dict[str, Source | None],
+                outcomes: dict[str, Outcome]) -> Report:
+        notes: list[str] = list(submission.problems)
+        results = []
+        for exercise in self.exercises:
+            reference = self.reference.get((self.options.seed, exercise.name))
+            judged = judge_exercise(exercise, sources[exercise.name],
+                                    outcomes.get(exercise.name), reference, self.options)
+            results.append(judged)
+            outcome = outcomes.get(exercise.name)
+            if outcome is not None:
+                for frame in outcome.frames:
+                    if frame.get("kind") == "loaded":
+                        for error in frame.get("cell_errors") or []:
+                            note = render(_cell_error(error, outcome), self.options.lang, [])
+                            if note not in notes:
+                                notes.append(note)
+        return Report(exercises=tuple(results), id=submission.id, seed=self.options.seed,
+                      notes=tuple(notes))
+
+
+def _inside(path: str | Path, root: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _cell_error(error: dict[str, Any], outcome: Outcome) -> Text:
+    path = outcome.job["sources"][0]["path"]
+    return t("cell_error", file=Path(path).name, cell=error.get("cell"), type=error.get("type"),
+             message=_short(error.get("message", "")))
+
+
+def _short(message: str, limit: int = 300) -> str:
+    message = " ".join(str(message).split())
+    return message if len(message) <= limit else message[:limit] + "..."
+
+
+def _where(error: dict[str, Any]) -> Text | str:
+    if error.get("line") is None:
+        return ""
+    return t("where", line=error["line"], file=Path(str(error.get("file", ""))).name,
+             function=error.get("function", "?"))
+
+
+def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> tuple[str, Text]:
+    """A student's exception as (status, message)."""
+    kind = error.get("type", "Exception")
+    message = _short(error.get("message", ""))
+    if kind == "NotImplementedError":
+        return "failed", t("not_implemented", name=error.get("function") or name_hint,
+                           todo=message)
+    if kind == "SystemExit":
+        return "error", t("exited", message=message or "no code")
+    if kind == "MemoryError" or "can't allocate memory" in message \
+            or "DefaultCPUAllocator" in message or "Cannot allocate memory" in message:
+        return "error", t("memory", limit=options.limits.memory_mb, message=message)
+    return "error", t("raised", type=kind, message=message, where=_where(error))
+
+
+def _load_error_text(error: dict[str, Any]) -> Text:
+    file = Path(str(error.get("file", "?"))).name
+    if error.get("type") in ("SyntaxError", "IndentationError", "TabError"):
+        return t("syntax_error", file=file, line=error.get("line"),
+                 message=error.get("message", ""), text=error.get("text", ""))
+    if error.get("type") == "SystemExit":
+        return t("exit_at_import", file=file, message=error.get("message") or "no code")
+    if error.get("type") == "NotImplementedError":
+        return t("not_implemented", name=error.get("function") or file,
+                 todo=_short(error.get("message", "")))
+    return t("load_error", file=file, type=error.get("type"), line=error.get("line", "?"),
+             message=_short(error.get("message", "")))
+
+
+def _frames(outcome: Outcome | None) -> tuple[dict, dict[tuple[str, str | None], dict]]:
+    loaded: dict[str, Any] = {}
+    probes: dict[tuple[str, str | None], dict] = {}
+    if outcome is None:
+        return loaded, probes
+    for frame in outcome.frames:
+        kind = frame.get("kind")
+        if kind == "loaded" and not loaded:
+            loaded = frame
+        elif kind == "probe" and isinstance(frame.get("probe"), str):
+            probes.setdefault((frame["probe"], frame.get("variant")), frame)
+    return loaded, probes
+
+
+def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome | None,
+                   reference: Outcome | None, options: Options) -> ExerciseResult:
+    """Turn one worker's raw outputs into check results, points and feedback."""
+    lang = options.lang
+    catalogs = [exercise.messages]
+    title = exercise.title_in(lang)
+
+    def result(check: Check, status: str, lines: Iterable[Text | str], fraction: float = 0.0,
+               misconception: str | None = None) -> CheckResult:
+        score = round(check.points * fraction, 6) if status == "passed" or fraction else 0.0
+        return CheckResult(check.name, status, score, check.points,
+                           render_lines(lines, lang, catalogs), misconception)
+
+    def everything(status: str, line: Text, summary: Text | None = None) -> ExerciseResult:
+        checks = tuple(result(c, status, [line]) for c in exercise.checks)
+        return ExerciseResult(exercise.name, title, checks,
+                              summary=render_lines([summary or line], lang, catalogs),
+                              hint=_hint(exercise, options, failed=True),
+                              output=outcome.output if outcome else "")
+
+    if source is None:
+        return everything("failed", t("missing_exercise", file=exercise.name,
+                                      names=", ".join(exercise.names)))
+    ref_loaded, ref_probes = _frames(reference)
+    if reference is None or not reference.finished or ref_loaded.get("load_error"):
+        detail = "no reference result" if reference is None else (
+            "reference timed out" if reference.timed_out else "reference did not finish")
+        if ref_loaded.get("load_error"):
+            detail = f"reference failed to load: {ref_loaded['load_error'].get('message')}"
+        return everything("error", t("internal", detail=detail))
+    loaded, probes = _frames(outcome)
+    assert outcome is not None
+    violations = [f for f in outcome.frames if f.get("kind") == "violation"]
+    if violations:
+        return everything("failed", t("violation", what=_short(str(violations[0].get("what")))))
+    if outcome.bad_channel:
+        return everything("failed", t("bad_channel", detail=outcome.bad_channel))
+    if not loaded:
+        if outcome.timed_out:
+            return everything("timeout", t("timeout", seconds=outcome.job["limits"]["timeout"]))
+        fatal = next((f for f in outcome.frames if f.get("kind") == "fatal"), None)
+        if fatal is not None:
+            return everything("error", t("internal", detail=_short(str(fatal.get("error")))))
+        return everything("error", t("crashed", how=outcome.exit or "no result"))
+    if loaded.get("load_error"):
+        return everything("error", _load_error_text(loaded["load_error"]))
+
+    missing = set(loaded.get("missing") or ())
+    checks: list[CheckResult] = []
+    not_implemented = 0
+    for check in exercise.checks:
+        frame = probes.get((check.probe, None))
+        ref_frame = ref_probes.get((check.probe, None))
+        if frame is None:
+            if outcome.timed_out:
+                checks.append(result(check, "timeout",
+                                     [t("timeout", seconds=outcome.job["limits"]["timeout"])]))
+            elif outcome.exit:
+                checks.append(result(check, "error", [t("crashed", how=outcome.exit)]))
+            else:
+                checks.append(result(check, "error", [t("no_result")]))
+            continue
+        if "missing" in frame:
+            name = frame["missing"].strip("'\"")
+            checks.append(result(check, "failed", [t("missing_name", name=name,
+                                                     names=", ".join(exercise.names))]))
+            continue
+        if "skip" in frame:
+            if check.needs_cuda:
+                checks.append(result(check, "skipped", [t("no_cuda")]))
+            else:
+                checks.append(result(check, "error", [t("raised", type="Skip",
+                                                        message=frame["skip"], where="")]))
+            continue
+        if "error" in frame:
+            status, line = _error_verdict(frame["error"], check.probe, options)
+            not_implemented += line.key == "not_implemented"
+            checks.append(result(check, status, [line]))
+            continue
+        if ref_frame is None or "result" not in ref_frame:
+            checks.append(result(check, "error",
+                                 [t("internal", detail=f"reference probe {check.probe} failed")]))
+            continue
+        try:
+            ctx = JudgeContext(codec.from_plain(frame["result"]),
+                               codec.from_plain(ref_frame["result"]),
+                               exercise.make_inputs(options.seed), options.seed)
+            verdict = check.judge(ctx)
+        except Exception as exc:  # noqa: BLE001 - a judge bug must not crash the grader
+            checks.append(result(check, "error", [t("internal", detail=f"{check.name}: "
+                                                    f"{type(exc).__name__}: {_short(str(exc))}")]))
+            continue
+        if verdict.passed:
+            checks.append(result(check, "passed", verdict.lines, 1.0))
+            continue
+        key = verdict.misconception or _misconception(exercise, check, ctx, ref_probes)
+        lines = list(verdict.lines)
+        if key:
+            lines.append(t("misconception", text=t(key)))
+        checks.append(result(check, "failed", lines, verdict.fraction, key))
+
+    summary_lines: list[Text | str] = []
+    if missing and not all(c.status == "passed" for c in checks):
+        summary_lines.append(t("missing_name", name=", ".join(sorted(missing)),
+                               names=", ".join(exercise.names)))
+    if not_implemented:
+        summary_lines.append(t("todo_summary", file=Path(source.path).name,
+                               count=not_implemented))
+    if outcome.output_bytes > len(outcome.output.encode()):
+        summary_lines.append(t("output_note", size=outcome.output_bytes))
+    done = tuple(checks)
+    failed_any = any(c.status not in ("passed", "skipped") for c in done)
+    if failed_any:
+        for error in loaded.get("cell_errors") or []:
+            summary_lines.append(_cell_error(error, outcome))
+    return ExerciseResult(exercise.name, title, done,
+                          summary=render_lines(summary_lines, lang, catalogs),
+                          hint=_hint(exercise, options, failed=failed_any),
+                          output=outcome.output)
+
+
+def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,
+                   ref_probes: dict[tuple[str, str | None], dict]) -> str | None:
+    """The first known misconception whose outputs the student's match."""
+    for misconception in exercise.misconceptions:
+        if check.name not in misconception.checks:
+            continue
+        try:
+            if misconception.detect is not None:
+                if misconception.detect(ctx):
+                    return misconception.key
+                continue
+            frame = ref_probes.get((check.probe, misconception.key))
+            if frame is None or "result" not in frame:
+                continue
+            mutant_ctx = JudgeContext(ctx.out, codec.from_plain(frame["result"]),
+                                      ctx.inputs, ctx.seed)
+            if check.judge(mutant_ctx).passed:
+                return misconception.key
+        except Exception:  # noqa: BLE001 - a detector that cannot decide says nothing
+            continue
+    return None
+
+
+def _hint(exercise: Exercise, options: Options, failed: bool) -> str:
+    if not failed:
+        return ""
+    levels = exercise.hint_levels(options.lang)
+    if not levels:
+        return ""
+    return "\n".join(levels) if options.hints else levels[0]
+
+
+__all__ = ["Grader", "Options", "judge_exercise", "Verdict", "DEFAULT_SEED"]

@@ -1,0 +1,130 @@
+"""Helpers for judges: compare outputs with the reference, in the grader's own numpy.
+
+Tolerances are scaled to the values: an element may be off by `rtol` times
+its own size plus 5% of the largest expected magnitude (so float32 arithmetic
+inside always passes, while any real bug, typically off by 1% or more, fails).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.codec import Opaque, TensorData
+from grader.exercise import Text, t
+
+DEFAULT_RTOL = 1e-4
+
+
+def as_array(value: Any) -> np.ndarray | None:
+    """Values of an array, tensor, number, or list of numbers as float64; None otherwise."""
+    if isinstance(value, TensorData):
+        value = value.array
+    if isinstance(value, bool) or value is None or isinstance(value, (Opaque, str, dict)):
+        return None
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (int, float, np.generic, np.ndarray, TensorData))
+                   and not isinstance(v, bool) for v in value):
+            return None
+        parts = [as_array(v) for v in value]
+        if any(p is None for p in parts):
+            return None
+        try:
+            return np.array(parts, dtype=np.float64)
+        except ValueError:
+            return None
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            return None
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def kind_of(value: Any) -> str:
+    """How a value is described to a student: 'a torch tensor (float32, cpu)' and so on."""
+    if isinstance(value, TensorData):
+        shape = "x".join(map(str, value.shape)) or "0-d"
+        return f"a torch tensor ({value.dtype}, shape {shape}, on {value.device})"
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array ({value.dtype}, shape {value.shape})"
+    if isinstance(value, np.generic):
+        return f"a NumPy scalar ({value.dtype})"
+    if isinstance(value, Opaque):
+        return f"an object of type {value.type_name}"
+    if value is None:
+        return "None"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return f"a Python {type(value).__name__}"
+
+
+def is_real_number(value: Any) -> bool:
+    """A Python float or int, a NumPy scalar, or a 0-d NumPy array; not a tensor, not a bool."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, np.generic):
+        return value.dtype.kind in "iuf"
+    if isinstance(value, np.ndarray):
+        return value.shape == () and value.dtype.kind in "iuf"
+    return False
+
+
+def tolerance(expected: np.ndarray, rtol: float) -> np.ndarray:
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return rtol * (np.abs(expected) + 0.05 * scale) + 1e-9
+
+
+def close(got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> bool:
+    """True when `got` has the expected shape and values (within the scaled tolerance)."""
+    return not compare("", got, expected, rtol)
+
+
+def compare(label: str, got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> list[Text]:
+    """What is wrong with `got`, in plain words: type and shape first, then values."""
+    want = as_array(expected)
+    if want is None:
+        raise TypeError(f"reference value for {label} is not numeric: {expected!r}")
+    have = as_array(got)
+    if have is None:
+        return [t("wrong_type", label=label, expected=kind_of(expected), got=kind_of(got))]
+    if have.shape != want.shape:
+        lines = [t("wrong_shape", label=label, expected=tuple(want.shape), got=tuple(have.shape))]
+        if have.ndim == 2 and have.shape == want.T.shape and have.shape != want.shape:
+            lines.append(t("transposed", label=label))
+        return lines
+    if not np.all(np.isfinite(have)):
+        return [t("nonfinite", label=label)]
+    error = np.abs(have - want)
+    excess = error - tolerance(want, rtol)
+    if np.all(excess <= 0):
+        return []
+    index = np.unravel_index(int(np.argmax(excess)), want.shape) if want.shape else ()
+    scale = float(np.max(np.abs(want))) or 1.0
+    where = tuple(int(i) for i in index) if index else "-"
+    lines = [t("wrong_values", label=label, err=float(error[index]),
+               rel=float(error[index]) / scale, index=where,
+               got=float(have[index]), expected=float(want[index]))]
+    ratio = scalar_ratio(have, want)
+    if ratio is not None and abs(ratio - 1.0) > 1e-3:
+        lines.append(t("ratio", label=label, ratio=ratio))
+    return lines
+
+
+def scalar_ratio(have: np.ndarray, want: np.ndarray, rtol: float = 1e-3) -> float | None:
+    """The factor c when have == c * want everywhere (c != 0), else None."""
+    denominator = float(np.vdot(want, want))
+    if denominator == 0.0:
+        return None
+    ratio = float(np.vdot(have, want)) / denominator
+    if ratio == 0.0:
+        return None
+    if np.all(np.abs(have - ratio * want) <= tolerance(ratio * want, rtol)):
+        return ratio
+    return None

@@ -1,0 +1,175 @@
+"""Messages shared by every exercise, in English and Korean; and the renderer.
+
+Exercise modules keep their own catalogues next to their checks; a key is
+looked up there first, then here. A missing translation falls back to English.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from grader.exercise import Catalog, Text
+
+LANGUAGES = ("en", "ko")
+
+COMMON: dict[str, dict[str, str]] = {
+    "missing_exercise": {
+        "en": "Not found in your submission: expected {file}.py (or .ipynb), or a notebook "
+              "that defines {names}.",
+        "ko": "제출물에서 찾을 수 없습니다: {file}.py(또는 .ipynb) 파일이나 {names}를 정의한 "
+              "노트북이 필요합니다.",
+    },
+    "not_implemented": {
+        "en": "Not implemented yet: `{name}` still raises NotImplementedError. {todo}",
+        "ko": "아직 구현되지 않았습니다: `{name}`이(가) 여전히 NotImplementedError를 발생시킵니다. {todo}",
+    },
+    "todo_summary": {
+        "en": "To do: fill in the TODOs of {file} ({count} check(s) waiting).",
+        "ko": "할 일: {file}의 TODO를 채우세요 (채점 항목 {count}개가 기다리는 중).",
+    },
+    "missing_name": {
+        "en": "`{name}` is not defined in your submission; the exercise needs {names}.",
+        "ko": "제출물에 `{name}`이(가) 정의되어 있지 않습니다. 이 문제에는 {names}이(가) 필요합니다.",
+    },
+    "syntax_error": {
+        "en": "Syntax error in {file}, line {line}: {message}\n    {text}",
+        "ko": "{file}의 {line}번째 줄에 문법 오류가 있습니다: {message}\n    {text}",
+    },
+    "exit_at_import": {
+        "en": "{file} called sys.exit() / exit() while being loaded ({message}); nothing in it "
+              "could be graded. Move such code under `if __name__ == \"__main__\":`.",
+        "ko": "{file}이(가) 불러오는 도중 sys.exit()/exit()를 호출했습니다 ({message}). 채점할 수 "
+              "없습니다. 그런 코드는 `if __name__ == \"__main__\":` 아래로 옮기세요.",
+    },
+    "load_error": {
+        "en": "{file} raised {type} while being loaded (line {line}): {message}",
+        "ko": "{file}을(를) 불러오는 중 {type} 오류가 났습니다 ({line}번째 줄): {message}",
+    },
+    "raised": {
+        "en": "Your code raised {type}: {message}{where}",
+        "ko": "코드에서 {type} 오류가 발생했습니다: {message}{where}",
+    },
+    "where": {
+        "en": " (line {line} of {file}, in `{function}`)",
+        "ko": " ({file}의 {line}번째 줄, `{function}` 안)",
+    },
+    "exited": {
+        "en": "Your code called sys.exit() ({message}) instead of returning a result.",
+        "ko": "코드가 결과를 반환하지 않고 sys.exit()를 호출했습니다 ({message}).",
+    },
+    "memory": {
+        "en": "Your code tried to use more memory than allowed ({limit} MB more than the "
+              "grader's own): {message}",
+        "ko": "코드가 허용된 메모리(채점기 자체 사용량 외 {limit} MB)보다 많이 쓰려고 했습니다: {message}",
+    },
+    "timeout": {
+        "en": "Stopped after {seconds:g} s: your code took too long (an infinite loop, or far "
+              "too many steps?).",
+        "ko": "{seconds:g}초 후 중단했습니다: 코드가 너무 오래 걸립니다 (무한 루프이거나 단계가 "
+              "너무 많지 않나요?).",
+    },
+    "crashed": {
+        "en": "The process running your code died ({how}) before this check finished: "
+              "os._exit(), a segmentation fault, or a kill.",
+        "ko": "이 검사가 끝나기 전에 코드를 실행하던 프로세스가 종료되었습니다 ({how}): "
+              "os._exit(), 세그멘테이션 오류, 또는 강제 종료.",
+    },
+    "violation": {
+        "en": "Your submission tried to use the kit's reference solutions ({what}). Copying "
+              "the reference is not a submission: no credit for this exercise.",
+        "ko": "제출물이 키트의 참고 답안을 사용하려 했습니다 ({what}). 참고 답안을 베끼는 것은 "
+              "제출로 인정되지 않으므로 이 문제는 0점입니다.",
+    },
+    "internal": {
+        "en": "Internal grader error ({detail}). This check was left ungraded, not marked "
+              "wrong; please tell the course staff.",
+        "ko": "채점기 내부 오류입니다 ({detail}). 이 항목은 오답 처리하지 않고 채점하지 않았습니다. "
+              "강의 담당자에게 알려 주세요.",
+    },
+    "cell_error": {
+        "en": "Notebook {file}, code cell {cell} raised {type}: {message}",
+        "ko": "노트북 {file}의 {cell}번째 코드 셀에서 {type} 오류가 발생했습니다: {message}",
+    },
+    "no_cuda": {
+        "en": "Skipped: no CUDA device here (a skipped check counts neither for nor against you).",
+        "ko": "건너뜀: 이 컴퓨터에는 CUDA 장치가 없습니다 (건너뛴 항목은 점수에 영향을 주지 않습니다).",
+    },
+    "misconception": {
+        "en": "Likely misconception: {text}",
+        "ko": "흔한 오해일 가능성: {text}",
+    },
+    "output_note": {
+        "en": "Your code printed {size} bytes; only the beginning and the end are kept.",
+        "ko": "코드가 {size}바이트를 출력했습니다. 처음과 끝 부분만 보관합니다.",
+    },
+    "bad_channel": {
+        "en": "The worker's result channel was tampered with ({detail}); no credit.",
+        "ko": "작업 프로세스의 결과 채널이 변조되었습니다 ({detail}). 점수를 받을 수 없습니다.",
+    },
+    "no_result": {
+        "en": "Your code did not produce a result for this check.",
+        "ko": "이 검사에 대한 결과가 나오지 않았습니다.",
+    },
+    # comparisons (grader.judging)
+    "wrong_type": {
+        "en": "{label}: expected {expected}, got {got}.",
+        "ko": "{label}: {expected}이(가) 필요한데 {got}이(가) 나왔습니다.",
+    },
+    "wrong_shape": {
+        "en": "{label}: expected shape {expected}, got shape {got}.",
+        "ko": "{label}: 모양(shape)이 {expected}이어야 하는데 {got}입니다.",
+    },
+    "transposed": {
+        "en": "{label} has the transposed shape: check which side of the matrix product "
+              "each factor goes on (x.T @ ..., ... @ w.T).",
+        "ko": "{label}의 모양이 전치되어 있습니다: 행렬 곱에서 각 항이 어느 쪽에 와야 하는지 "
+              "확인하세요 (x.T @ ..., ... @ w.T).",
+    },
+    "nonfinite": {
+        "en": "{label} contains NaN or infinity (the expected values are all finite).",
+        "ko": "{label}에 NaN 또는 무한대가 있습니다 (기대값은 모두 유한합니다).",
+    },
+    "wrong_values": {
+        "en": "{label}: values differ from the reference: largest error {err:.3g} "
+              "(relative {rel:.2g}) at index {index}: got {got:.6g}, expected {expected:.6g}.",
+        "ko": "{label}: 값이 참고 답과 다릅니다: 가장 큰 오차 {err:.3g} (상대 오차 {rel:.2g}), "
+              "위치 {index}: {got:.6g}이(가) 나왔고 {expected:.6g}이어야 합니다.",
+    },
+    "ratio": {
+        "en": "{label} is about {ratio:.3g} times the expected values.",
+        "ko": "{label}이(가) 기대값의 약 {ratio:.3g}배입니다.",
+    },
+    "wrong_length": {
+        "en": "{label}: expected {expected} values, got {got}.",
+        "ko": "{label}: 값이 {expected}개여야 하는데 {got}개입니다.",
+    },
+    "ok": {"en": "Correct.", "ko": "정답입니다."},
+}
+
+
+def render(text: Text | str, lang: str, catalogs: Iterable[Catalog]) -> str:
+    """One message in `lang` (English when there is no translation)."""
+    if isinstance(text, str):
+        return text
+    catalogs = list(catalogs) + [COMMON]
+    for catalog in catalogs:
+        entry = catalog.get(text.key)
+        if entry:
+            template = entry.get(lang) or entry["en"]
+            params = {k: render(v, lang, catalogs) if isinstance(v, Text) else v
+                      for k, v in text.params.items()}
+            try:
+                return template.format(**params)
+            except (KeyError, ValueError, IndexError, TypeError):
+                return f"{template} {params}"
+    return text.key
+
+
+def render_lines(lines: Iterable[Text | str], lang: str, catalogs: Iterable[Catalog]) -> str:
+    catalogs = list(catalogs)
+    return "\n".join(render(line, lang, catalogs) for line in lines if line)
+
+
+def all_messages(catalogs: Iterable[Mapping[str, Mapping[str, str]]]) -> Iterable[tuple[str, Mapping[str, str]]]:
+    for catalog in list(catalogs) + [COMMON]:
+        yield from catalog.items()

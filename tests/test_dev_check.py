@@ -1,0 +1,54 @@
+"""The kit's own promise (a rustlings-style dev check): every solution passes, every stub fails."""
+
+import json
+
+import pytest
+
+from conftest import EXERCISES, SOLUTIONS, exercise_result, run_cli
+from grader.loaders import load_paths
+from grader.plugins import collect_exercises, plugin_manager
+
+NAMES = [e.name for e in collect_exercises(plugin_manager())]
+
+
+@pytest.fixture(scope="module")
+def reference_report(grader):
+    return grader.grade(load_paths([SOLUTIONS], "solutions"))
+
+
+@pytest.fixture(scope="module")
+def stub_report(grader):
+    return grader.grade(load_paths([EXERCISES], "exercises"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_gets_full_marks(reference_report, name):
+    result = exercise_result(reference_report, name)
+    assert result.full_marks, [c for c in result.checks if c.status != "passed"]
+    assert all(c.status in ("passed", "skipped") for c in result.checks)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_scores_zero_and_says_not_implemented(stub_report, name):
+    result = exercise_result(stub_report, name)
+    assert result.score == 0
+    assert "not implemented yet" in " ".join(c.feedback for c in result.checks).lower()
+
+
+def test_cli_on_solutions_gives_full_marks_and_exit_0():
+    done = run_cli("solutions", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["score"] == report["max_score"] > 0
+    assert [e["name"] for e in report["exercises"]] == NAMES
+
+
+def test_cli_on_stubs_gives_zero_and_exit_1():
+    done = run_cli("exercises")
+    assert done.returncode == 1
+    assert done.stdout.lower().count("not implemented yet") >= len(NAMES)
+
+
+def test_cli_wrong_use_exits_2():
+    assert run_cli("no/such/path").returncode == 2
+    assert run_cli().returncode == 2

@@ -40,11 +40,9 @@ def render_exercise(exercise: ExerciseResult, labels: dict, color: bool) -> list
     lines = [_paint(f"{MARKS[status]} {head:<62} {score:>7}", COLORS[status], color)]
     if exercise.summary:
         lines.append(_indent(exercise.summary, "    "))
-    same = len({c.feedback for c in exercise.checks}) == 1 and exercise.summary and \
-        all(c.status != "passed" for c in exercise.checks)
-    if not exercise.full_marks and not same:
-        for check in exercise.checks:
-            lines.extend(_render_check(check, color))
+    if not exercise.full_marks:
+        for group in _grouped(exercise.checks):
+            lines.extend(_render_group(group, exercise.summary, color))
     if exercise.hint:
         lines.append(_indent(f"{labels['hint']}: {exercise.hint}", "    "))
     if exercise.output and not exercise.full_marks:
@@ -53,11 +51,23 @@ def render_exercise(exercise: ExerciseResult, labels: dict, color: bool) -> list
     return lines
 
 
-def _render_check(check: CheckResult, color: bool) -> list[str]:
-    mark = _paint(MARKS[check.status], COLORS[check.status], color)
-    lines = [f"  {mark} {check.name:<40} {_score(check.score)}/{_score(check.max_score)}"]
-    if check.feedback and check.status != "passed":
-        lines.append(_indent(check.feedback, "      "))
+def _grouped(checks: Sequence[CheckResult]) -> list[list[CheckResult]]:
+    """Checks with the same status and feedback, together (a stub's to-do reads once)."""
+    groups: dict[tuple[str, str], list[CheckResult]] = {}
+    for check in checks:
+        key = (check.status, check.feedback if check.status != "passed" else check.name)
+        groups.setdefault(key, []).append(check)
+    return list(groups.values())
+
+
+def _render_group(group: list[CheckResult], summary: str, color: bool) -> list[str]:
+    first = group[0]
+    mark = _paint(MARKS[first.status], COLORS[first.status], color)
+    names = ", ".join(c.name for c in group)
+    score = f"{_score(sum(c.score for c in group))}/{_score(sum(c.max_score for c in group))}"
+    lines = [f"  {mark} {names:<58} {score:>7}"]
+    if first.feedback and first.status != "passed" and first.feedback != summary:
+        lines.append(_indent(first.feedback, "      "))
     return lines
 
 

@@ -45,7 +45,7 @@ class Opaque:
 
 
 def _encode_array(arr: np.ndarray) -> dict[str, Any]:
-    arr = np.ascontiguousarray(arr)
+    arr = np.ascontiguousarray(arr).reshape(arr.shape)  # ascontiguousarray makes 0-d 1-d
     if arr.dtype.name not in _DTYPES:
         arr = arr.astype(np.float64)
     if arr.nbytes > MAX_ARRAY_BYTES:

@@ -2,20 +2,29 @@
 
 Shape (Linux, fork-based):
 
-    grader process ── socketpair ──> zygote (imports torch once, never sees a reference result)
-         ▲  ▲                             │ fork per job
+    grader process ── socketpair ──> nursery (imports torch once, never sees a reference result)
+         ▲  ▲  ▲                          │ fork (again whenever a zygote dies)
+         │  │  └──── socketpair ───────> zygote
+         │  │                             │ fork per job
          │  └─ output pipe (stdout/stderr, truncated) ─┐
          └──── result pipe (length-prefixed JSON) ─────┴── worker: limits, load, probes
 
-* The zygote is forked before any reference result exists, so a worker cannot
-  find the expected answers in its own memory.
+* The nursery is forked before the grader has read any reference solution or
+  result, so a worker cannot find the expected answers in its own memory. A
+  worker that kills its zygote (its parent) costs only its own exercise: the
+  grader gets a fresh zygote from the nursery and reruns, one at a time, the
+  other jobs that died with it.
 * A worker writes results on a private pipe, not on stdout: what the
   submission prints cannot forge a verdict. Frames are JSON decoded by
   `codec.loads` (no pickle), and judged in the grader with its own numpy.
 * Each worker is a session leader (`setsid`): on timeout or when it ends,
   its whole process group is killed, children included; `PR_SET_PDEATHSIG`
-  ends workers and zygote if the grader dies.
-* Limits: wall clock (grader side), address space and file size (rlimits).
+  ends workers and zygote if the grader dies. Zygote and nursery are child
+  subreapers: whatever a worker started that left its group (a new session,
+  a daemon) is adopted by the zygote once orphaned, and killed.
+* Only well-formed frames are accepted; anything else on the result pipe is
+  tampering (`bad_channel`), never a crash of the grader.
+* Limits: wall clock (grader side), writable memory (RLIMIT_DATA) and file size.
 """
 
 from __future__ import annotations
@@ -41,6 +50,10 @@ from grader import codec
 _write = os.write  # bound before any submission can monkeypatch os
 _HEADER = struct.Struct("!I")
 MAX_RESULT_BYTES = 256 * 1024 * 1024
+#: The exit of a job whose worker killed its zygote (it ran alone when the zygote died).
+KILLED_ZYGOTE = "it killed the grader's sandbox process"
+#: The exit of the jobs left when no new zygote can be had (the nursery is gone too).
+SANDBOX_GONE = "the grader's sandbox process is gone"
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ class Limits:
     """Per-exercise limits for a worker; every one can be set from the command line."""
 
     timeout: float = 10.0        # seconds of wall clock for loading and all probes of one exercise
-    memory_mb: int = 2048        # address space a worker may add on top of the zygote's
+    memory_mb: int = 2048        # memory (MB) a worker may allocate on top of the zygote's
     output_kb: int = 32          # captured stdout/stderr kept (head and tail); the rest is counted
     file_mb: int = 256           # largest file a worker may write
 
@@ -84,10 +97,58 @@ def _libc():
         return None
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     libc = _libc()
     if libc is not None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
+
+
+def _become_subreaper() -> None:
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphaned descendants come to us
+
+
+def _children() -> list[int]:
+    """This process's children, the orphans it adopted as a subreaper included."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+            if int(stat.rsplit(b")", 1)[1].split()[1]) == me:
+                found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _kill_strays(keep: set[int], patience: float = 2.0) -> None:
+    """Kill and reap every child but `keep`; what they started is adopted next, and killed too."""
+    deadline = time.monotonic() + patience
+    while True:
+        strays = [pid for pid in _children() if pid not in keep]
+        if not strays or time.monotonic() > deadline:
+            return
+        for pid in strays:  # a child's pid is not reused before we reap it
+            _kill_group(pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in strays:
+            while time.monotonic() <= deadline:
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0]:
+                        break
+                except ChildProcessError:
+                    break
+                time.sleep(0.001)
 
 
 def _describe_status(status: int) -> str:
@@ -110,46 +171,96 @@ def _send_frame(fd: int, frame: dict[str, Any]) -> None:
         data = data[written:]
 
 
-# ---------------------------------------------------------------- zygote
+# ---------------------------------------------------------------- nursery and zygote
+
+class ZygoteGone(RuntimeError):
+    """The zygote (or the nursery that makes zygotes) ended unexpectedly."""
+
 
 class Zygote:
-    """A warm process (torch imported) that forks one worker per job."""
+    """A warm process (torch imported) that forks one worker per job.
+
+    It is made by a nursery, forked from the grader at start: when a worker kills its
+    zygote, `restart` asks the nursery for a new one, as clean as the first.
+    """
 
     def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None]):
-        self._sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.exits: dict[int, str] = {}
+        self.pid = 0
+        self._sock: socket.socket | None = None
+        self._ctl, nursery_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        grader = os.getpid()
         pid = os.fork()
-        if pid == 0:  # the zygote
-            self._sock.close()
+        if pid == 0:  # the nursery
+            self._ctl.close()
             try:
-                _zygote_loop(child_sock, warm_up, worker_main)
+                _nursery_loop(nursery_sock, grader, warm_up, worker_main)
             finally:
                 os._exit(0)
-        child_sock.close()
-        self.pid = pid
+        nursery_sock.close()
+        self.nursery_pid = pid
+        self._ask()
+
+    def _ask(self) -> None:
+        try:
+            self._ctl.send(b"zygote")
+        except OSError as exc:
+            raise ZygoteGone("the nursery process ended unexpectedly") from exc
+
+    def _connect(self) -> socket.socket:
+        if self._sock is None:
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(self._ctl, 1024, 1)
+            except OSError as exc:
+                raise ZygoteGone("the nursery process ended unexpectedly") from exc
+            if not message or len(fds) != 1:
+                for fd in fds:
+                    os.close(fd)
+                raise ZygoteGone("the nursery process ended unexpectedly")
+            self.pid = int(json.loads(message)["zygote"])
+            self._sock = socket.socket(fileno=fds[0])
+        return self._sock
+
+    def restart(self) -> None:
+        """Drop the current zygote (dead, or abandoned) and get a new one from the nursery."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+            self.exits.clear()
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._ask()
+        self._connect()
 
     def fileno(self) -> int:
-        return self._sock.fileno()
+        return self._connect().fileno()
 
     def spawn(self, job: dict[str, Any], result_w: int, output_w: int) -> int:
+        sock = self._connect()
         job_fd = os.memfd_create("grader-job", os.MFD_CLOEXEC)
         try:
             os.write(job_fd, json.dumps(job).encode())
             os.lseek(job_fd, 0, os.SEEK_SET)
-            socket.send_fds(self._sock, [b"spawn"], [job_fd, result_w, output_w])
+            try:
+                socket.send_fds(sock, [b"spawn"], [job_fd, result_w, output_w])
+            except OSError as exc:
+                raise ZygoteGone("the zygote process ended unexpectedly") from exc
         finally:
             os.close(job_fd)
         while True:
             message = self._recv()
-            if message is None:
-                raise RuntimeError("the zygote process ended unexpectedly")
             if "spawned" in message:
                 return int(message["spawned"])
 
-    def _recv(self) -> dict[str, Any] | None:
-        raw = self._sock.recv(65536)
+    def _recv(self) -> dict[str, Any]:
+        try:
+            raw = self._connect().recv(65536)
+        except OSError as exc:
+            raise ZygoteGone("the zygote process ended unexpectedly") from exc
         if not raw:
-            return None
+            raise ZygoteGone("the zygote process ended unexpectedly")
         message = json.loads(raw)
         if "exited" in message:
             self.exits[int(message["exited"])] = message["status"]
@@ -157,32 +268,75 @@ class Zygote:
 
     def poll_exits(self) -> None:
         """Read exit notices that are waiting (called when the socket is readable)."""
-        if self._recv() is None:
-            raise RuntimeError("the zygote process ended unexpectedly")
+        self._recv()
 
     def close(self) -> None:
-        try:
-            self._sock.close()
-        finally:
+        """End the zygote and the nursery; the nursery kills what is left (strays included)."""
+        for sock in (self._sock, self._ctl):
+            if sock is not None:
+                sock.close()
+        deadline = time.monotonic() + 2.0
+        while True:
             try:
-                os.kill(self.pid, signal.SIGKILL)
+                pid, _status = os.waitpid(self.nursery_pid, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if not pid:
+            try:
+                os.kill(self.nursery_pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             try:
-                os.waitpid(self.pid, 0)
+                os.waitpid(self.nursery_pid, 0)
             except ChildProcessError:
                 pass
 
 
-def _zygote_loop(sock: socket.socket, warm_up: Callable[[], None],
-                 worker_main: Callable[[dict, int], None]) -> None:
-    _die_with_parent()
-    os.setpgid(0, 0)  # the grader's Ctrl-C is for the grader; it cleans up the zygote
+def _nursery_loop(ctl: socket.socket, grader: int, warm_up: Callable[[], None],
+                  worker_main: Callable[[dict, int], None]) -> None:
+    _die_with_parent(grader)
+    os.setpgid(0, 0)  # the grader's Ctrl-C is for the grader; it cleans up nursery and zygote
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _become_subreaper()
+    warm_up()
+    me = os.getpid()
+    while True:
+        try:
+            request = ctl.recv(64)
+        except OSError:
+            request = b""
+        _kill_strays(set())  # the zygote before this one, and whatever it left behind
+        if not request:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # a zygote
+            ctl.close()
+            ours.close()
+            try:
+                _zygote_loop(theirs, me, worker_main)
+            finally:
+                os._exit(0)
+        theirs.close()
+        try:
+            socket.send_fds(ctl, [json.dumps({"zygote": pid}).encode()], [ours.fileno()])
+        except OSError:
+            return
+        finally:
+            ours.close()
+
+
+def _zygote_loop(sock: socket.socket, nursery: int,
+                 worker_main: Callable[[dict, int], None]) -> None:
+    _die_with_parent(nursery)
+    _become_subreaper()
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    warm_up()
+    me = os.getpid()
     children: set[int] = set()
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
@@ -208,7 +362,7 @@ def _zygote_loop(sock: socket.socket, warm_up: Callable[[], None],
                     signal.signal(signal.SIGINT, signal.SIG_DFL)
                     os.close(wake_r)
                     os.close(wake_w)
-                    _worker_entry(job_fd, result_w, output_w, worker_main)
+                    _worker_entry(job_fd, result_w, output_w, me, worker_main)
                 for fd in fds:
                     os.close(fd)
                 children.add(pid)
@@ -218,17 +372,24 @@ def _zygote_loop(sock: socket.socket, warm_up: Callable[[], None],
                     os.read(wake_r, 4096)
                 except BlockingIOError:
                     pass
-                while children:
+                exited = []
+                while True:
                     try:
                         pid, status = os.waitpid(-1, os.WNOHANG)
                     except ChildProcessError:
                         break
                     if pid == 0:
                         break
+                    if pid not in children:
+                        continue  # a stray, reaped
                     children.discard(pid)
                     _kill_group(pid)  # whatever the worker started dies with it
-                    sock.send(json.dumps({"exited": pid,
-                                          "status": _describe_status(status)}).encode())
+                    exited.append({"exited": pid, "status": _describe_status(status)})
+                # ...and so does what left the worker's group (setsid, a daemon's double
+                # fork): orphaned, it was adopted here. All gone before the exit is told.
+                _kill_strays(children)
+                for notice in exited:
+                    sock.send(json.dumps(notice).encode())
 
 
 def _kill_group(pid: int) -> None:
@@ -238,12 +399,12 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _worker_entry(job_fd: int, result_w: int, output_w: int,
+def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
                   worker_main: Callable[[dict, int], None]) -> None:
     """First steps of a forked worker; never returns."""
     try:
         os.setsid()
-        _die_with_parent()
+        _die_with_parent(zygote)
         with os.fdopen(job_fd, "rb") as handle:
             job = json.loads(handle.read())
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -270,10 +431,12 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int,
 
 
 def _apply_rlimits(memory_mb: int, file_mb: int) -> None:
+    # RLIMIT_DATA counts writable private memory (heap, tensors), not address space that
+    # is only reserved (as CUDA does at start-up), so a GPU worker still starts.
     with open("/proc/self/status") as status:
-        vm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
-    address_space = (vm_kb * 1024) + memory_mb * 1024 * 1024
-    for which, value in ((resource.RLIMIT_AS, address_space),
+        data_kb = next(int(line.split()[1]) for line in status if line.startswith("VmData:"))
+    data = (data_kb * 1024) + memory_mb * 1024 * 1024
+    for which, value in ((resource.RLIMIT_DATA, data),
                          (resource.RLIMIT_FSIZE, file_mb * 1024 * 1024),
                          (resource.RLIMIT_CORE, 0)):
         try:
@@ -286,10 +449,32 @@ def _apply_rlimits(memory_mb: int, file_mb: int) -> None:
 
 # ---------------------------------------------------------------- the grader's side
 
+def _well_formed(frame: Any) -> bool:
+    """Whether a frame has the shape worker.py gives it; the grader reads no other."""
+    if not isinstance(frame, dict):
+        return False
+    kind = frame.get("kind")
+    if kind == "loaded":
+        cell_errors, missing = frame.get("cell_errors"), frame.get("missing")
+        return (isinstance(frame.get("load_error"), (dict, type(None)))
+                and isinstance(cell_errors, list) and all(isinstance(e, dict) for e in cell_errors)
+                and isinstance(missing, list) and all(isinstance(n, str) for n in missing))
+    if kind == "probe":
+        if not isinstance(frame.get("probe"), str) or \
+                not isinstance(frame.get("variant"), (str, type(None))):
+            return False
+        for key, kinds in (("error", dict), ("missing", str), ("skip", str)):
+            if key in frame:
+                return isinstance(frame[key], kinds)
+        return "result" in frame
+    return kind in ("done", "fatal", "violation")
+
+
 class _Running:
     def __init__(self, job: dict[str, Any], pid: int, result_r: int, output_r: int,
-                 limits: Limits):
+                 limits: Limits, tries: int = 0):
         self.outcome = Outcome(job)
+        self.tries = tries        # how many zygotes died while this job was running before
         self.pid = pid
         self.result_r = result_r
         self.output_r = output_r
@@ -302,6 +487,7 @@ class _Running:
         self.deadline = self.started + limits.timeout
         self.open_fds = {result_r, output_r}
         self.exit_seen_at: float | None = None
+        self.entry: tuple[dict[str, Any], Limits, int] | None = None  # as it was queued
 
     def take_output(self, data: bytes) -> None:
         self.outcome.output_bytes += len(data)
@@ -326,9 +512,9 @@ class _Running:
             del self.result_buf[:_HEADER.size + size]
             try:
                 frame = json.loads(payload)
-                if not isinstance(frame, dict):
-                    raise ValueError("not an object")
-            except ValueError:
+            except (ValueError, RecursionError):
+                frame = None
+            if not _well_formed(frame):
                 self.outcome.bad_channel = "the result channel carried a malformed frame"
                 continue
             self.outcome.frames.append(frame)
@@ -363,54 +549,88 @@ class Sandbox:
         self.close()
 
     def run(self, jobs: list[tuple[dict[str, Any], Limits]]) -> Iterator[Outcome]:
-        """Run every job; yield each outcome as soon as its worker is done."""
-        pending = deque(jobs)
+        """Run every job; yield each outcome as soon as its worker is done.
+
+        When the zygote dies (a worker killed it), the jobs that were running are run
+        again, one at a time, by a new zygote: a job that was running alone when a
+        zygote died is the one that killed it, and ends with that as its exit.
+        """
+        pending: deque[tuple[dict[str, Any], Limits, int]] = deque(
+            (job, limits, 0) for job, limits in jobs)
         running: dict[int, _Running] = {}
         by_fd: dict[int, _Running] = {}
         selector = selectors.DefaultSelector()
-        selector.register(self.zygote.fileno(), selectors.EVENT_READ)
+        zygote_fd = -1
+
+        def forget(state: _Running) -> None:
+            for fd in list(state.open_fds):
+                selector.unregister(fd)
+                os.close(fd)
+                del by_fd[fd]
+            state.open_fds.clear()
+
         try:
             while pending or running:
-                while pending and len(running) < self.jobs:
-                    job, limits = pending.popleft()
-                    job = {**job, "limits": limits.to_json()}
-                    result_r, result_w = os.pipe2(os.O_CLOEXEC)
-                    output_r, output_w = os.pipe2(os.O_CLOEXEC)
-                    try:
-                        pid = self.zygote.spawn(job, result_w, output_w)
-                    finally:
-                        os.close(result_w)
-                        os.close(output_w)
-                    state = _Running(job, pid, result_r, output_r, limits)
-                    running[pid] = state
-                    for fd in (result_r, output_r):
-                        os.set_blocking(fd, False)
-                        by_fd[fd] = state
-                        selector.register(fd, selectors.EVENT_READ)
-                now = time.monotonic()
-                wait = min(s.deadline for s in running.values()) - now if running else 0.1
-                for key, _ in selector.select(timeout=max(0.0, min(wait, 0.5))):
-                    fd = key.fd
-                    if fd == self.zygote.fileno():
-                        self.zygote.poll_exits()
-                        continue
-                    state = by_fd[fd]
-                    try:
-                        data = os.read(fd, 1 << 20)
-                    except BlockingIOError:
-                        continue
-                    if data:
-                        if fd == state.result_r:
-                            state.take_result(data)
-                            if state.outcome.bad_channel:
-                                _kill_group(state.pid)
-                        else:
-                            state.take_output(data)
-                        continue
-                    selector.unregister(fd)
-                    os.close(fd)
-                    del by_fd[fd]
-                    state.open_fds.discard(fd)
+                starting: tuple[dict[str, Any], Limits, int] | None = None
+                try:
+                    if zygote_fd < 0:
+                        zygote_fd = self.zygote.fileno()
+                        selector.register(zygote_fd, selectors.EVENT_READ)
+                    while pending and len(running) < self.jobs:
+                        if running and (pending[0][2] or any(s.tries for s in running.values())):
+                            break  # a job that was running when a zygote died runs alone
+                        starting = pending.popleft()
+                        job, limits, tries = starting
+                        job = {**job, "limits": limits.to_json()}
+                        result_r, result_w = os.pipe2(os.O_CLOEXEC)
+                        output_r, output_w = os.pipe2(os.O_CLOEXEC)
+                        try:
+                            pid = self.zygote.spawn(job, result_w, output_w)
+                        except BaseException:
+                            os.close(result_r)
+                            os.close(output_r)
+                            raise
+                        finally:
+                            os.close(result_w)
+                            os.close(output_w)
+                        state = _Running(job, pid, result_r, output_r, limits, tries)
+                        state.entry = starting
+                        starting = None
+                        running[pid] = state
+                        for fd in (result_r, output_r):
+                            os.set_blocking(fd, False)
+                            by_fd[fd] = state
+                            selector.register(fd, selectors.EVENT_READ)
+                    now = time.monotonic()
+                    wait = min(s.deadline for s in running.values()) - now if running else 0.1
+                    for key, _ in selector.select(timeout=max(0.0, min(wait, 0.5))):
+                        fd = key.fd
+                        if fd == zygote_fd:
+                            self.zygote.poll_exits()
+                            continue
+                        state = by_fd[fd]
+                        try:
+                            data = os.read(fd, 1 << 20)
+                        except BlockingIOError:
+                            continue
+                        if data:
+                            if fd == state.result_r:
+                                state.take_result(data)
+                                if state.outcome.bad_channel:
+                                    _kill_group(state.pid)
+                            else:
+                                state.take_output(data)
+                            continue
+                        selector.unregister(fd)
+                        os.close(fd)
+                        del by_fd[fd]
+                        state.open_fds.discard(fd)
+                except ZygoteGone:
+                    if zygote_fd >= 0:
+                        selector.unregister(zygote_fd)
+                        zygote_fd = -1
+                    yield from self._after_zygote_died(running, pending, starting, forget)
+                    continue
                 now = time.monotonic()
                 for pid, state in list(running.items()):
                     if pid in self.zygote.exits and state.exit_seen_at is None:
@@ -424,10 +644,7 @@ class Sandbox:
                     # grandchild still holds them open a second after it exited).
                     if state.exit_seen_at is not None and (
                             not state.open_fds or now - state.exit_seen_at > 1.0):
-                        for fd in list(state.open_fds):
-                            selector.unregister(fd)
-                            os.close(fd)
-                            del by_fd[fd]
+                        forget(state)
                         del running[pid]
                         yield state.finish()
         finally:
@@ -439,6 +656,36 @@ class Sandbox:
                     except OSError:
                         pass
             selector.close()
+
+    def _after_zygote_died(self, running: dict[int, _Running],
+                           pending: deque[tuple[dict[str, Any], Limits, int]],
+                           starting: tuple[dict[str, Any], Limits, int] | None,
+                           forget: Callable[[_Running], None]) -> Iterator[Outcome]:
+        """Settle the jobs of a dead zygote, then get a new one (or end every job)."""
+        for pid, state in list(running.items()):
+            del running[pid]
+            forget(state)
+            _kill_group(pid)  # its worker died with the zygote; what it started dies now
+            if state.exit_seen_at is not None:
+                yield state.finish()  # it had finished before
+            elif state.tries:
+                state.outcome.exit = KILLED_ZYGOTE
+                yield state.finish()
+            else:
+                job, limits, _tries = state.entry
+                pending.appendleft((job, limits, 1))
+        if starting is not None:
+            job, limits, tries = starting
+            if tries:
+                yield Outcome({**job, "limits": limits.to_json()}, exit=KILLED_ZYGOTE)
+            else:
+                pending.appendleft((job, limits, 1))
+        try:
+            self.zygote.restart()
+        except ZygoteGone:
+            while pending:
+                job, limits, _tries = pending.popleft()
+                yield Outcome({**job, "limits": limits.to_json()}, exit=SANDBOX_GONE)
 
 
 def scratch_dir(root: str) -> str:

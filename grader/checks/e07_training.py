@@ -1,8 +1,494 @@
-"""e07_training: placeholder."""
+"""e07: a training loop with an optimizer, evaluation, and devices.
+
+Everything runs on the grader's own reference model (`reference_models`), with
+the same seeded weights loaded through `load_state_dict` for the student and the
+reference, so a broken student `TwoLayerNet` costs only e05.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
 
 from grader import hookimpl
+from grader.checks import reference_models as models
+from grader.codec import TensorData
+from grader.exercise import Exercise, Skip, failed, passed, t
+from grader.judging import as_array, compare, is_real_number, kind_of
+
+N, D_IN, H, D_OUT = 16, 6, 8, 3
+# Each step changes the loss by 2.5% or more, and momentum changes the path from step 3 on:
+# a shifted, accumulated or momentum-less trajectory is far outside the tolerance.
+LEARNING_RATE, STEPS, MOMENTUM = 3e-3, 8, 0.9
+RTOL = 1e-3   # float32 arithmetic, any order of operations
+
+EXERCISE = Exercise(
+    name="e07_training",
+    title={"en": "A training loop with an optimizer", "ko": "옵티마이저를 쓰는 학습 루프"},
+    names=("train", "evaluate", "pick_device"),
+    make_inputs=lambda seed: models.make_data(seed, N, D_IN, H, D_OUT),
+    messages={
+        "losses_not_list": {
+            "en": "train should return a list with one loss per step; got {got}.",
+            "ko": "train은 단계마다 손실 하나씩 담은 리스트를 반환해야 하는데 {got}이(가) "
+                  "나왔습니다.",
+        },
+        "losses_tensors": {
+            "en": "train's losses should be Python floats, but element {index} is {got}: "
+                  "append loss.item() (or float(loss)), not the tensor.",
+            "ko": "train의 손실은 Python float여야 하는데 {index}번째 원소가 {got}입니다: 텐서가 "
+                  "아니라 loss.item()(또는 float(loss))을 추가하세요.",
+        },
+        "losses_not_floats": {
+            "en": "train's losses should be Python floats (loss.item()), but element {index} "
+                  "is {got}.",
+            "ko": "train의 손실은 Python float(loss.item())여야 하는데 {index}번째 원소가 "
+                  "{got}입니다.",
+        },
+        "no_losses": {
+            "en": "train returned no losses at all (it should record one per step).",
+            "ko": "train이 손실을 하나도 반환하지 않았습니다 (단계마다 하나씩 기록해야 합니다).",
+        },
+        "model_left_device": {
+            "en": "After train, the model's parameters are on {device}, not on the GPU where "
+                  "they were: train must run where the model is (move x and y to the model's "
+                  "device, not the model elsewhere).",
+            "ko": "train 후 모델의 파라미터가 원래 있던 GPU가 아니라 {device}에 있습니다: train은 "
+                  "모델이 있는 장치에서 실행해야 합니다 (모델을 옮기지 말고 x와 y를 모델의 장치로 "
+                  "옮기세요).",
+        },
+        "evaluate_not_float": {
+            "en": "evaluate should return a Python float (use .item()); got {got}.",
+            "ko": "evaluate는 Python float를 반환해야 합니다 (.item() 사용). {got}이(가) "
+                  "나왔습니다.",
+        },
+        "model_not_called": {
+            "en": "evaluate never ran the model on x: compute model(x), then the loss.",
+            "ko": "evaluate가 x로 모델을 한 번도 실행하지 않았습니다: model(x)를 계산한 뒤 손실을 "
+                  "구하세요.",
+        },
+        "evaluate_training_mode": {
+            "en": "During evaluate the model was still in training mode, so its Dropout layer "
+                  "dropped activations at random: call model.eval() before the forward pass.",
+            "ko": "evaluate 도중 모델이 여전히 학습 모드여서 Dropout 층이 활성값을 무작위로 "
+                  "버렸습니다: 순전파 전에 model.eval()을 호출하세요.",
+        },
+        "no_grad_not_inference": {
+            "en": "evaluate runs under torch.no_grad(): that does stop the graph, but the "
+                  "exercise asks for torch.inference_mode() (stricter and faster: what is "
+                  "computed inside can never enter autograd).",
+            "ko": "evaluate가 torch.no_grad() 안에서 실행됩니다: 그래프는 만들지 않지만, 이 문제는 "
+                  "torch.inference_mode()를 요구합니다 (더 엄격하고 빠릅니다: 그 안에서 계산한 "
+                  "값은 autograd에 절대 들어가지 않습니다).",
+        },
+        "evaluate_builds_graph": {
+            "en": "The model ran with gradient tracking on during evaluate, so a graph was "
+                  "built for nothing: wrap the forward pass in `with torch.inference_mode():`.",
+            "ko": "evaluate 도중 기울기 추적이 켜진 채 모델이 실행되어 쓸데없이 그래프가 "
+                  "만들어졌습니다: 순전파를 `with torch.inference_mode():`로 감싸세요.",
+        },
+        "evaluate_changed_params": {
+            "en": "evaluate changed the model's parameters ({names}): evaluation only measures "
+                  "the loss.",
+            "ko": "evaluate가 모델의 파라미터({names})를 바꿨습니다: 평가는 손실을 재기만 해야 "
+                  "합니다.",
+        },
+        "evaluate_changed_grads": {
+            "en": "evaluate changed the parameters' .grad ({names}): do not call backward() or "
+                  "zero_grad() in evaluate; leave the gradients as they were.",
+            "ko": "evaluate가 파라미터의 .grad({names})를 바꿨습니다: evaluate에서는 backward()나 "
+                  "zero_grad()를 호출하지 말고 기울기를 그대로 두세요.",
+        },
+        "evaluate_changed_requires_grad": {
+            "en": "evaluate switched requires_grad off for {names}: leave the parameters as "
+                  "they are (inference_mode already stops gradient tracking).",
+            "ko": "evaluate가 {names}의 requires_grad를 껐습니다: 파라미터는 그대로 두세요 "
+                  "(inference_mode가 이미 기울기 추적을 멈춥니다).",
+        },
+        "device_not_device": {
+            "en": "pick_device should return a torch.device (torch.device(\"cuda\") or "
+                  "torch.device(\"cpu\")); got {got}.",
+            "ko": "pick_device는 torch.device(torch.device(\"cuda\") 또는 "
+                  "torch.device(\"cpu\"))를 반환해야 하는데 {got}이(가) 나왔습니다.",
+        },
+        "device_wrong": {
+            "en": "pick_device returned {got}, but here torch.cuda.is_available() is "
+                  "{available}: expected a {expected} device.",
+            "ko": "pick_device가 {got}을(를) 반환했지만, 여기서는 torch.cuda.is_available()이 "
+                  "{available}입니다: {expected} 장치여야 합니다.",
+        },
+        # misconceptions
+        "grads_accumulate": {
+            "en": "the gradients are never zeroed: loss.backward() ADDS into .grad, so each "
+                  "step also applies all earlier gradients. Call optimizer.zero_grad() every "
+                  "step, before loss.backward().",
+            "ko": "기울기를 0으로 만들지 않습니다: loss.backward()는 .grad에 더하므로 매 단계가 "
+                  "이전 기울기까지 모두 적용합니다. 매 단계 loss.backward() 전에 "
+                  "optimizer.zero_grad()를 호출하세요.",
+        },
+        "no_update": {
+            "en": "the parameters never change, so every loss is the same: the gradients are "
+                  "zeroed between loss.backward() and optimizer.step() (or step() is never "
+                  "called). The order is zero_grad, backward, step.",
+            "ko": "파라미터가 전혀 바뀌지 않아 손실이 모두 같습니다: loss.backward()와 "
+                  "optimizer.step() 사이에서 기울기를 0으로 만들고 있습니다 (또는 step()을 "
+                  "호출하지 않습니다). 순서는 zero_grad, backward, step입니다.",
+        },
+        "loss_after_update": {
+            "en": "each recorded loss is measured after the update; losses[t] must be the loss "
+                  "of step t's forward pass, before optimizer.step().",
+            "ko": "기록한 손실이 갱신 후에 잰 값입니다. losses[t]는 optimizer.step() 이전, t번째 "
+                  "단계의 순전파에서 나온 손실이어야 합니다.",
+        },
+        "mean_loss": {
+            "en": "the loss is the SUM of squared errors here; nn.MSELoss() and F.mse_loss "
+                  "take the mean by default: pass reduction=\"sum\".",
+            "ko": "이 과제의 손실은 제곱 오차의 합(SUM)입니다. nn.MSELoss()와 F.mse_loss는 "
+                  "기본값이 평균(mean)이므로 reduction=\"sum\"을 지정하세요.",
+        },
+        "ignores_learning_rate": {
+            "en": "the learning_rate argument is ignored: pass lr=learning_rate to "
+                  "torch.optim.SGD instead of a fixed number.",
+            "ko": "learning_rate 인자를 무시하고 있습니다: 고정된 숫자 대신 torch.optim.SGD에 "
+                  "lr=learning_rate를 넘기세요.",
+        },
+        "momentum_lost": {
+            "en": "momentum has no effect: either momentum is not passed to SGD, or a new "
+                  "optimizer is built every step (and its momentum buffers are thrown away "
+                  "with it). Build the optimizer once, before the loop, with "
+                  "momentum=momentum.",
+            "ko": "모멘텀이 효과가 없습니다: SGD에 momentum을 넘기지 않았거나, 매 단계 옵티마이저를 "
+                  "새로 만들어 모멘텀 버퍼가 함께 버려집니다. 루프 전에 momentum=momentum으로 "
+                  "옵티마이저를 한 번만 만드세요.",
+        },
+        "trains_a_copy": {
+            "en": "the losses are right but the model you were given is unchanged: train a "
+                  "copy and the caller's model learns nothing. Update the given model in place.",
+            "ko": "손실은 맞지만 전달받은 모델이 바뀌지 않았습니다: 복사본을 학습시키면 호출한 "
+                  "쪽의 모델은 아무것도 배우지 않습니다. 전달받은 모델을 직접 갱신하세요.",
+        },
+        "ignores_steps": {
+            "en": "the steps argument is ignored: run exactly `steps` updates and record one "
+                  "loss for each.",
+            "ko": "steps 인자를 무시하고 있습니다: 정확히 steps번 갱신하고 매번 손실을 하나씩 "
+                  "기록하세요.",
+        },
+        "losses_keep_graph": {
+            "en": "keeping the loss tensors keeps each step's whole autograd graph alive "
+                  "(memory grows with every step); loss.item() gives a plain float.",
+            "ko": "손실 텐서를 보관하면 단계마다 autograd 그래프 전체가 메모리에 남습니다 (단계마다 "
+                  "메모리가 늘어납니다). loss.item()은 평범한 float를 돌려줍니다.",
+        },
+        "evaluate_no_eval": {
+            "en": "evaluation needs model.eval(): in training mode Dropout (and BatchNorm) "
+                  "behave as in training, so the measured loss is noisy and wrong.",
+            "ko": "평가에는 model.eval()이 필요합니다: 학습 모드에서는 Dropout(과 BatchNorm)이 "
+                  "학습할 때처럼 동작해서 잰 손실이 들쭉날쭉하고 틀립니다.",
+        },
+        "evaluate_trains": {
+            "en": "evaluate must not train: no backward(), no optimizer step; it only "
+                  "measures the loss of the model as it is.",
+            "ko": "evaluate는 학습하면 안 됩니다: backward()도 옵티마이저 step도 없이, 지금 모델의 "
+                  "손실만 재야 합니다.",
+        },
+    },
+    hints={
+        "en": ("One step is: y_pred = model(x); loss = loss_fn(y_pred, y); record loss.item(); "
+               "optimizer.zero_grad(); loss.backward(); optimizer.step(). Build loss_fn and the "
+               "optimizer once, before the loop.",
+               "loss_fn = torch.nn.MSELoss(reduction=\"sum\"); optimizer = torch.optim.SGD("
+               "model.parameters(), lr=learning_rate, momentum=momentum); device = next("
+               "model.parameters()).device; x, y = x.to(device), y.to(device). In evaluate: "
+               "model.eval(), then `with torch.inference_mode():` compute the loss and return "
+               "loss.item(). pick_device: torch.device(\"cuda\" if torch.cuda.is_available() "
+               "else \"cpu\")."),
+        "ko": ("한 단계는 y_pred = model(x); loss = loss_fn(y_pred, y); loss.item() 기록; "
+               "optimizer.zero_grad(); loss.backward(); optimizer.step()입니다. loss_fn과 "
+               "옵티마이저는 루프 전에 한 번만 만드세요.",
+               "loss_fn = torch.nn.MSELoss(reduction=\"sum\"); optimizer = torch.optim.SGD("
+               "model.parameters(), lr=learning_rate, momentum=momentum); device = next("
+               "model.parameters()).device; x, y = x.to(device), y.to(device). evaluate에서는 "
+               "model.eval() 후 `with torch.inference_mode():` 안에서 손실을 계산해 loss.item()을 "
+               "반환하세요. pick_device: torch.device(\"cuda\" if torch.cuda.is_available() "
+               "else \"cpu\")."),
+    },
+)
+
+
+# ------------------------------------------------------------------ probes (worker side)
+
+def _as_list(losses: Any) -> Any:
+    return list(losses) if isinstance(losses, (list, tuple)) else losses
+
+
+def _run_train(sub, inputs, momentum: float | None) -> dict:
+    model = models.build(inputs)          # fresh: parameters require grad, no .grad yet
+    x, y = models.tensors(inputs)
+    kwargs = {"steps": STEPS, "learning_rate": LEARNING_RATE}
+    if momentum is not None:
+        kwargs["momentum"] = momentum
+    losses = sub.train(model, x, y, **kwargs)
+    return {"losses": _as_list(losses), "params": models.params(model)}
+
+
+@EXERCISE.probe
+def training(sub, inputs):
+    return _run_train(sub, inputs, None)       # momentum left at its default, 0.0
+
+
+@EXERCISE.probe
+def training_momentum(sub, inputs):
+    return _run_train(sub, inputs, MOMENTUM)
+
+
+@EXERCISE.probe
+def evaluation(sub, inputs):
+    model = models.build(inputs)
+    x, y = models.tensors(inputs)
+    ((model(x) - y) ** 2).sum().backward()     # gradients evaluate must leave alone
+    before = {"params": models.params(model), "grads": models.grads(model)}
+    value = sub.evaluate(model, x, y)
+    return {"value": value, "before": before,
+            "after": {"params": models.params(model), "grads": models.grads(model)},
+            "requires_grad": {n: bool(p.requires_grad) for n, p in model.named_parameters()}}
+
+
+@EXERCISE.probe
+def evaluation_modes(sub, inputs):
+    model = models.build(inputs, recording=True)   # in training mode, Dropout(p=0.5) inside
+    x, y = models.tensors(inputs)
+    models.RECORDS.clear()
+    value = sub.evaluate(model, x, y)
+    return {"value": value, "records": list(models.RECORDS)}
+
+
+@EXERCISE.probe
+def device(sub, inputs):
+    import torch
+
+    chosen = sub.pick_device()
+    is_device = isinstance(chosen, torch.device)
+    return {"is_device": is_device, "type": chosen.type if is_device else None,
+            "text": repr(chosen)[:80], "kind": type(chosen).__name__,
+            "cuda": bool(torch.cuda.is_available())}
+
+
+@EXERCISE.probe
+def on_cuda(sub, inputs):
+    import torch
+
+    if not torch.cuda.is_available():
+        raise Skip("no CUDA device")
+    model = models.build(inputs, device="cuda")
+    x, y = models.tensors(inputs)                  # on the CPU: train moves them
+    losses = sub.train(model, x, y, steps=STEPS, learning_rate=LEARNING_RATE,
+                       momentum=MOMENTUM)
+    where = str(next(model.parameters()).device)
+    value = sub.evaluate(model, x, y)
+    return {"losses": _as_list(losses), "params": models.params(model), "device": where,
+            "value": value}
+
+
+# ------------------------------------------------------------------ judges (grader side)
+
+def _scalar(value: Any) -> Any:
+    """A one-element array or tensor as a 0-d array (the codec sends 0-d tensors as (1,))."""
+    if isinstance(value, (TensorData, np.ndarray)):
+        array = as_array(value)
+        if array is not None and array.size == 1:
+            return array.reshape(())
+    return value
+
+
+def _loss_values(got: Any) -> np.ndarray | None:
+    """The losses as a 1-D float array: from a list of numbers/one-element tensors, or a tensor."""
+    if isinstance(got, TensorData):
+        return as_array(got)
+    if not isinstance(got, (list, tuple)):
+        return None
+    return as_array([_scalar(v) for v in got])
+
+
+def _trajectory(got: Any, want: Any, label: str):
+    have = _loss_values(got)
+    if have is None:
+        return failed(t("losses_not_list", got=kind_of(got)))
+    if have.ndim != 1:
+        return failed(t("wrong_shape", label=label, expected=(len(want),), got=have.shape))
+    if have.size == 0:
+        return failed(t("no_losses"))
+    if have.size != len(want):
+        return failed(t("wrong_length", label=label, expected=len(want), got=have.size))
+    problems = compare(label, have, list(want), RTOL)
+    return failed(*problems) if problems else passed()
+
+
+def _params(got: dict, want: dict, label: str = "") -> list:
+    problems = []
+    for name in want:
+        problems += compare(f"{label}{name}", got.get(name), want[name], RTOL)
+    return problems
+
+
+@EXERCISE.check(points=2, probe="training")
+def train_losses(ctx):
+    return _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses")
+
+
+@EXERCISE.check(points=2, probe="training_momentum")
+def train_momentum(ctx):
+    return _trajectory(ctx.out["losses"], ctx.ref["losses"], f"losses (momentum={MOMENTUM})")
+
+
+@EXERCISE.check(points=1, probe="training")
+def train_weights(ctx):
+    problems = _params(ctx.out["params"], ctx.ref["params"], "after train: ")
+    return failed(*problems) if problems else passed()
+
+
+@EXERCISE.check(points=1, probe="training")
+def losses_are_floats(ctx):
+    losses = ctx.out["losses"]
+    if not isinstance(losses, (list, tuple)):
+        return failed(t("losses_not_list", got=kind_of(losses)))
+    if not losses:
+        return failed(t("no_losses"))
+    for index, value in enumerate(losses):
+        if isinstance(value, float):
+            continue
+        if isinstance(value, TensorData):
+            return failed(t("losses_tensors", index=index, got=kind_of(value)),
+                          misconception="losses_keep_graph" if value.has_grad_fn else None)
+        return failed(t("losses_not_floats", index=index, got=kind_of(value)))
+    return passed()
+
+
+@EXERCISE.check(points=1, probe="evaluation")
+def evaluate_loss(ctx):
+    value = ctx.out["value"]
+    problems = compare("evaluate(model, x, y)", _scalar(value), ctx.ref["value"])
+    if problems:
+        return failed(*problems)
+    if not is_real_number(value):
+        return failed(t("evaluate_not_float", got=kind_of(value)), fraction=0.5)
+    return passed()
+
+
+@EXERCISE.check(points=1, probe="evaluation_modes")
+def evaluate_eval_mode(ctx):
+    records = ctx.out["records"]
+    if not records:
+        return failed(t("model_not_called"))
+    if any(r.get("training") for r in records):
+        return failed(t("evaluate_training_mode"), misconception="evaluate_no_eval")
+    return passed()
+
+
+@EXERCISE.check(points=0.5, probe="evaluation_modes")
+def evaluate_inference_mode(ctx):
+    records = ctx.out["records"]
+    if not records:
+        return failed(t("model_not_called"))
+    if all(r.get("inference") for r in records):
+        return passed()
+    if not any(r.get("grad") for r in records):
+        return failed(t("no_grad_not_inference"), fraction=0.5)
+    return failed(t("evaluate_builds_graph"))
+
+
+def _differs(before: Any, after: Any) -> bool:
+    if before is None or after is None:
+        return (before is None) != (after is None)
+    a, b = as_array(before), as_array(after)
+    return a is None or b is None or a.shape != b.shape or not np.array_equal(a, b)
+
+
+@EXERCISE.check(points=0.5, probe="evaluation")
+def evaluate_leaves_model(ctx):
+    before, after = ctx.out["before"], ctx.out["after"]
+    names = sorted(before["params"])
+    moved = [n for n in names if _differs(before["params"][n], after["params"].get(n))]
+    if moved:
+        return failed(t("evaluate_changed_params", names=", ".join(moved)),
+                      misconception="evaluate_trains")
+    touched = [n for n in names if _differs(before["grads"][n], after["grads"].get(n))]
+    if touched:
+        return failed(t("evaluate_changed_grads", names=", ".join(touched)))
+    frozen = [n for n in names if not ctx.out["requires_grad"].get(n, False)]
+    if frozen:
+        return failed(t("evaluate_changed_requires_grad", names=", ".join(frozen)))
+    return passed()
+
+
+@EXERCISE.check(points=0.5, probe="device")
+def device_choice(ctx):
+    out = ctx.out
+    if not out["is_device"]:
+        return failed(t("device_not_device", got=f"{out['text']} ({out['kind']})"))
+    expected = "cuda" if out["cuda"] else "cpu"
+    if out["type"] != expected:
+        return failed(t("device_wrong", got=out["text"], available=out["cuda"],
+                        expected=expected))
+    return passed()
+
+
+@EXERCISE.check(points=0.5, probe="on_cuda", needs_cuda=True)
+def train_on_cuda(ctx):
+    if not str(ctx.out["device"]).startswith("cuda"):
+        return failed(t("model_left_device", device=ctx.out["device"]))
+    verdict = _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses on CUDA")
+    if not verdict.passed:
+        return verdict
+    problems = _params(ctx.out["params"], ctx.ref["params"], "after train on CUDA: ") + \
+        compare("evaluate on CUDA", _scalar(ctx.out["value"]), ctx.ref["value"], RTOL)
+    return failed(*problems) if problems else passed()
+
+
+# ------------------------------------------------------------------ misconceptions
+
+TRAIN_CHECKS = ("train_losses", "train_momentum", "train_weights")
+
+
+def _train_mutant(key: str, bug: str, checks: tuple[str, ...], evaluate_too: bool = False):
+    def mutant(ref: dict) -> dict:
+        def wrong_train(model, x, y, *, steps=500, learning_rate=1e-4, momentum=0.0):
+            return models.train(model, x, y, steps=steps, learning_rate=learning_rate,
+                                momentum=momentum, bug=bug)
+
+        def wrong_evaluate(model, x, y):
+            return models.evaluate(model, x, y, bug=bug)
+        return {"train": wrong_train, **({"evaluate": wrong_evaluate} if evaluate_too else {})}
+    EXERCISE.misconception(key, checks=checks)(mutant)
+
+
+def _trained_a_copy(ctx) -> bool:
+    """Right losses, but the given model still holds its initial weights."""
+    if not _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses").passed:
+        return False
+    initial = {name: ctx.inputs[name] for name in ctx.ref["params"]}
+    return not _params(ctx.out["params"], initial)
+
+
+# Before "no_update": both leave the given model unchanged; only a copy gets the right losses.
+EXERCISE.misconception("trains_a_copy", checks=("train_weights",), detect=_trained_a_copy)(None)
+_train_mutant("grads_accumulate", "accumulate", TRAIN_CHECKS)
+_train_mutant("no_update", "zero_before_step", TRAIN_CHECKS)
+_train_mutant("loss_after_update", "loss_after_update", ("train_losses", "train_momentum"))
+_train_mutant("mean_loss", "mean", TRAIN_CHECKS + ("evaluate_loss",), evaluate_too=True)
+_train_mutant("ignores_learning_rate", "fixed_lr", TRAIN_CHECKS)
+_train_mutant("momentum_lost", "rebuild_optimizer", ("train_momentum",))
+
+
+def _length_differs(ctx) -> bool:
+    have, want = _loss_values(ctx.out["losses"]), ctx.ref["losses"]
+    return have is not None and have.ndim == 1 and 0 < have.size != len(want)
+
+
+EXERCISE.misconception("ignores_steps", checks=("train_losses", "train_momentum"),
+                       detect=_length_differs)(None)
 
 
 @hookimpl
 def grader_exercises():
-    return []
+    return [EXERCISE]

@@ -49,6 +49,13 @@ GRAD_MESSAGES = {
         "ko": "호출 후 호출한 쪽의 텐서 {names}가 requires_grad이거나 .grad를 갖고 있습니다: "
               "분리된 복사본(w.detach().clone().requires_grad_())으로 계산하세요.",
     },
+    "not_tensor": {
+        "en": "{label} should be a torch tensor (this exercise works with tensors, not NumPy), "
+              "got {got}. Keep the result as a tensor: no .numpy() at the end.",
+        "ko": "{label}은(는) torch 텐서여야 합니다 (이 문제는 NumPy가 아니라 텐서로 계산합니다). "
+              "{got}이(가) 나왔습니다. 결과를 텐서 그대로 반환하세요: 마지막에 .numpy()를 붙이지 "
+              "마세요.",
+    },
     "not_repeatable": {
         "en": "Two calls on the same inputs gave different results: something is kept or "
               "changed between calls.",
@@ -137,24 +144,62 @@ def _facts(value: Any) -> dict[str, Any]:
             "has_grad": getattr(value, "grad", None) is not None}
 
 
+def snapshot(value: Any, keep_graph: bool = False) -> Any:
+    """A copy of current values, so that a later in-place change does not reach it (a
+    second call accumulating into the .grad it returned first, say). Tuples and lists are
+    copied through; with keep_graph, a tensor that requires grad is kept as it is, so that
+    the judge still sees its requires_grad and grad_fn."""
+    if hasattr(value, "detach") and callable(value.detach):
+        if keep_graph and getattr(value, "requires_grad", False):
+            return value
+        return value.detach().clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if type(value) in (tuple, list):
+        return type(value)(snapshot(v, keep_graph) for v in value)
+    return value
+
+
 def probe_pure_grads(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable) -> dict:
-    """Call a *_grads function twice on fresh copies; return results and the inputs after."""
+    """Call a *_grads function twice on the same fresh copies; return both results and the
+    arguments as they were after the first call ("after") and after the second ("after_all":
+    an in-place change may undo itself on the second call)."""
     args = [copy(inputs[k]) for k in ORDER]
-    first = fn(*args)
-    after = {k: a for k, a in zip(ORDER, args)}
+    first = snapshot(fn(*args), keep_graph=True)
+    after = {k: snapshot(a) for k, a in zip(ORDER, args)}
     facts = {k: _facts(a) for k, a in zip(ORDER, args)}
-    second = fn(*args)
-    return {"returned": first, "second": second, "after": after, "facts": facts}
+    try:
+        second = fn(*args)
+    except Exception as exc:  # noqa: BLE001 - a second call that fails is not repeatable
+        second = {"second_call_raised": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return {"returned": first, "second": second, "after": after,
+            "after_all": dict(zip(ORDER, args)), "facts": facts}
+
+
+def changed_inputs(ctx: JudgeContext, keys: tuple[str, ...] = ORDER) -> list[str]:
+    """The keys whose values (or shapes) differ from the inputs after either call."""
+    return [k for k in keys
+            if any(compare(k, ctx.out[when].get(k), ctx.inputs[k], 1e-5)
+                   for when in ("after", "after_all") if when in ctx.out)]
 
 
 def probe_train(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable,
-                learning_rate: float, steps: int) -> dict:
-    args = [copy(inputs[k]) for k in ORDER]
-    returned = fn(*args, learning_rate=learning_rate, steps=steps)
-    if isinstance(returned, (tuple, list)) and len(returned) == 3 and \
-            isinstance(returned[2], (list, tuple)):
-        returned = (returned[0], returned[1], list(returned[2]))
-    return {"returned": returned}
+                learning_rate: float, steps: int,
+                other_learning_rate: float | None = None) -> dict:
+    """Train on fresh copies; with `other_learning_rate`, train once more at that rate
+    (under "other_lr"), so that a function ignoring its learning_rate can be told apart."""
+    def run(rate: float) -> Any:
+        args = [copy(inputs[k]) for k in ORDER]
+        returned = fn(*args, learning_rate=rate, steps=steps)
+        if isinstance(returned, (tuple, list)) and len(returned) == 3 and \
+                isinstance(returned[2], (list, tuple)):
+            returned = (returned[0], returned[1], list(returned[2]))
+        return returned
+
+    result = {"returned": run(learning_rate), "learning_rate": learning_rate, "steps": steps}
+    if other_learning_rate is not None:
+        result["other_lr"] = run(other_learning_rate)
+    return result
 
 
 # ------------------------------------------------------------------ judges
@@ -193,9 +238,16 @@ def judge_grad(ctx: JudgeContext, label: str,
     return failed(*kind, fraction=0.5) if kind else passed()
 
 
+def tensors_only(label: str, value: Any) -> list:
+    """`extra` for judge_grad in the torch exercises: a right value that is not a tensor."""
+    if isinstance(value, TensorData):
+        return []
+    return [t("not_tensor", label=label, got=kind_of(value))]
+
+
 def judge_pure(ctx: JudgeContext) -> Verdict:
     """The caller's inputs are unchanged, and a second call gives the same result."""
-    changed = [k for k in ORDER if compare(k, ctx.out["after"].get(k), ctx.inputs[k], 1e-5)]
+    changed = changed_inputs(ctx)
     if changed:
         return failed(t("inputs_changed", names=", ".join(changed)))
     flagged = [k for k, facts in ctx.out.get("facts", {}).items()
@@ -203,8 +255,10 @@ def judge_pure(ctx: JudgeContext) -> Verdict:
     if flagged:
         return failed(t("inputs_require_grad", names=", ".join(sorted(flagged))))
     first, second = _triple(ctx.out["returned"]), _triple(ctx.out["second"])
-    if first is None or second is None:
+    if first is None:
         return failed(t("not_a_triple", got=kind_of(ctx.out["returned"])))
+    if second is None:
+        return failed(t("not_repeatable"))
     for a, b in zip(first, second):
         if as_array(a) is None or compare("", b, a, 1e-6):
             return failed(t("not_repeatable"))
@@ -282,11 +336,16 @@ def buggy_train(x, y, w1, w2, learning_rate, steps, *, grads=buggy_grads,
     return w1, w2, losses
 
 
-def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str, train_name: str,
-                                     backend: str, autograd: bool = False) -> None:
-    """The typical wrong ideas of e01-e03, as mutants of the correct computation."""
+def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str,
+                                     train_name: str | None, autograd: bool = False) -> None:
+    """The typical wrong ideas of e01-e03, as mutants of the correct computation.
+
+    With `train_name=None` (e02 has no training function) only the gradient ideas are
+    declared, on the checks loss, grad_w1 and grad_w2. Training ideas need the checks
+    train_losses and train_weights.
+    """
     grad_checks = ("loss", "grad_w1", "grad_w2")
-    train_checks = ("train_losses", "train_weights")
+    train_checks = ("train_losses", "train_weights") if train_name else ()
 
     def grads_mutant(key: str, checks: tuple[str, ...], **change: Any) -> None:
         def mutant(ref: dict) -> dict:
@@ -296,7 +355,10 @@ def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str, train_
             def wrong_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
                 return buggy_train(x, y, w1, w2, learning_rate, steps,
                                    grads=lambda *a: buggy_grads(*a, **change))
-            return {grads_name: wrong_grads, train_name: wrong_train}
+            changed = {grads_name: wrong_grads}
+            if train_name:
+                changed[train_name] = wrong_train
+            return changed
         exercise.misconception(key, checks=checks)(mutant)
 
     def train_mutant(key: str, **change: Any) -> None:
@@ -310,14 +372,70 @@ def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str, train_
     grads_mutant("mean_loss", grad_checks + train_checks, mean=True)
     grads_mutant("relu_mask_missing", ("grad_w1",) + train_checks, mask=None)
     grads_mutant("relu_mask_inverted", ("grad_w1",) + train_checks, mask="inverted")
+    if not train_name:
+        return
     train_mutant("loss_after_update", after=True)
     train_mutant("gradient_ascent", sign=-1.0)
+    exercise.misconception("gradient_ascent", checks=train_checks, detect=_ascends)(None)
+    # Weights returned exactly as given. Checked before ignores_learning_rate: a run at a
+    # fixed 1e-6 can be, within the judges' tolerance, the same as no update at all (the
+    # losses of seed 1, say), so only this stricter test tells the two apart.
+    exercise.misconception("no_update", checks=train_checks, detect=_weights_unchanged)(None)
     train_mutant("ignores_learning_rate", fixed_lr=1e-6)
-    train_mutant("no_update", update=False)
+    exercise.misconception("ignores_learning_rate", checks=train_checks,
+                           detect=_same_at_other_rate)(None)
     if autograd:
         train_mutant("grads_accumulate", accumulate=True)
     exercise.misconception("ignores_steps", checks=("train_losses",),
                            detect=lambda ctx: _length_differs(ctx))(None)
+
+
+def _ascends(ctx: JudgeContext) -> bool:
+    """The losses follow gradient ascent for as long as they stay finite.
+
+    Ascent blows up fast: in float32 the losses reach infinity within the probe's steps,
+    and the mutant (float64) stays finite, so its judge cannot match; compare the start."""
+    got = _triple(ctx.out["returned"])
+    rate, steps = ctx.out.get("learning_rate"), ctx.out.get("steps")
+    if not got or rate is None or not steps:
+        return False
+    losses = as_array(got[2]) if isinstance(got[2], (list, tuple)) else None
+    if losses is None or losses.shape != (steps,):
+        return False
+    want = np.array(buggy_train(*(ctx.inputs[k] for k in ORDER), rate, steps, sign=-1.0)[2])
+    usable = np.isfinite(losses) & np.isfinite(want) & (np.abs(want) < 1e30)
+    count = int(np.argmin(usable)) if not usable.all() else steps
+    if count < 3 or not want[count - 1] > 1.5 * want[0]:
+        return False
+    return bool(np.all(np.abs(losses[:count] - want[:count]) <= 1e-3 * np.abs(want[:count])))
+
+
+def _weights_unchanged(ctx: JudgeContext) -> bool:
+    """The returned weights are the initial ones (to rounding); the reference's moved."""
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if not got or not want:
+        return False
+    return (not compare("", got[0], ctx.inputs["w1"], 1e-6)
+            and not compare("", got[1], ctx.inputs["w2"], 1e-6)
+            and bool(compare("", want[0], ctx.inputs["w1"], 1e-6)))
+
+
+def _same_at_other_rate(ctx: JudgeContext) -> bool:
+    """Trained at two learning rates (probe_train's other_lr), the results are the same,
+    though the weights did move and the reference's two runs differ."""
+    got, other = _triple(ctx.out["returned"]), _triple(ctx.out.get("other_lr"))
+    want, want_other = _triple(ctx.ref["returned"]), _triple(ctx.ref.get("other_lr"))
+    if not (got and other and want and want_other):
+        return False
+    if not compare("", want_other[0], want[0], 1e-4):
+        return False   # the probe's two rates do not tell runs apart
+    if not compare("", got[0], ctx.inputs["w1"], 1e-6):
+        return False   # nothing moved: that is no_update
+    same = not compare("", other[0], got[0], 1e-6) and not compare("", other[1], got[1], 1e-6)
+    if isinstance(got[2], (list, tuple)) and isinstance(other[2], (list, tuple)):
+        same = same and as_array(got[2]) is not None and \
+            not compare("", other[2], got[2], 1e-6)
+    return same
 
 
 def _length_differs(ctx: JudgeContext) -> bool:

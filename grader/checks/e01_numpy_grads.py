@@ -48,7 +48,8 @@ def grads(sub, inputs):
 
 @EXERCISE.probe
 def train(sub, inputs):
-    return common.probe_train(sub.numpy_train, inputs, np.copy, LEARNING_RATE, STEPS)
+    return common.probe_train(sub.numpy_train, inputs, np.copy, LEARNING_RATE, STEPS,
+                              other_learning_rate=1e-3)
 
 
 def _numpy_only(label: str, value) -> list:
@@ -87,8 +88,7 @@ def train_weights(ctx):
     return common.judge_train_weights(ctx)
 
 
-common.declare_two_layer_misconceptions(EXERCISE, "numpy_two_layer_grads", "numpy_train",
-                                        backend="numpy")
+common.declare_two_layer_misconceptions(EXERCISE, "numpy_two_layer_grads", "numpy_train")
 
 
 @hookimpl

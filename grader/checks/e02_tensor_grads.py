@@ -1,8 +1,334 @@
-"""e02_tensor_grads: placeholder."""
+"""e02: the two-layer net's gradients by hand with torch tensors, and a cubic fit."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
 
 from grader import hookimpl
+from grader.checks import common
+from grader.exercise import Exercise, JudgeContext, Verdict, failed, passed, t
+from grader.judging import as_array, compare, is_real_number, kind_of
+
+N, D_IN, H, D_OUT = 16, 12, 8, 3
+POLY_POINTS = 2000
+POLY_ORDER = ("poly_x", "poly_y", "coeffs")
+DTYPES = ("float32", "float64")   # poly_grads is called with both; x, y, coeffs share one
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    data = common.two_layer_data(seed, N, D_IN, H, D_OUT)
+    x = np.linspace(-math.pi, math.pi, POLY_POINTS)
+    rng = np.random.default_rng((seed, 2))
+    data.update(poly_x=x, poly_y=np.sin(x), coeffs=rng.standard_normal(4) * 0.5)
+    return data
+
+
+EXERCISE = Exercise(
+    name="e02_tensor_grads",
+    title={"en": "Gradients by hand with torch tensors", "ko": "torch 텐서로 직접 계산하는 기울기"},
+    names=("tensor_two_layer_grads", "poly_grads"),
+    make_inputs=make_inputs,
+    messages={
+        **common.GRAD_MESSAGES,
+        "not_a_pair": {
+            "en": "Expected poly_grads to return a tuple (loss, grads); got {got}.",
+            "ko": "poly_grads는 (loss, grads) 튜플을 반환해야 하는데 {got}이(가) 나왔습니다.",
+        },
+        "fails_under_no_grad": {
+            "en": "Called inside `with torch.no_grad():`, {name} raised {error}. A gradient "
+                  "computed by hand needs no autograd, so it works there too.",
+            "ko": "`with torch.no_grad():` 안에서 호출하자 {name}에서 {error} 오류가 났습니다. "
+                  "손으로 계산한 기울기는 autograd가 필요 없으므로 그 안에서도 동작해야 합니다.",
+        },
+        "calls_autograd": {
+            "en": "{name} calls .backward() or torch.autograd: here the gradients are to be "
+                  "written out by hand.",
+            "ko": "{name}이(가) .backward()나 torch.autograd를 호출합니다: 이 문제에서는 기울기를 "
+                  "직접 식으로 계산해야 합니다.",
+        },
+        "poly_inputs_changed": {
+            "en": "Calling poly_grads changed its inputs ({names}): compute on new tensors "
+                  "instead of updating x, y or coeffs in place (+=, *=, add_, ...).",
+            "ko": "poly_grads를 호출하자 입력({names})이 바뀌었습니다: x, y, coeffs를 제자리에서 "
+                  "바꾸지(+=, *=, add_ 등) 말고 새 텐서로 계산하세요.",
+        },
+        # misconceptions
+        "uses_autograd": {
+            "en": "this exercise computes the gradients by hand (the chain rule, written out); "
+                  "letting autograd do it (.backward(), torch.autograd.grad) is exercise 3.",
+            "ko": "이 문제는 기울기를 손으로(연쇄 법칙을 직접 풀어서) 계산하는 문제입니다. "
+                  "autograd(.backward(), torch.autograd.grad)에 맡기는 것은 3번 문제입니다.",
+        },
+        "poly_cubic_term": {
+            "en": "the cubic term is missing or wrong: y_pred = a + b*x + c*x**2 + d*x**3 has "
+                  "four coefficients, and grads needs all four, the last being "
+                  "sum(grad_y_pred * x**3).",
+            "ko": "3차 항이 빠졌거나 틀렸습니다: y_pred = a + b*x + c*x**2 + d*x**3에는 계수가 "
+                  "네 개이고, grads도 네 개가 모두 필요합니다. 마지막 값은 "
+                  "sum(grad_y_pred * x**3)입니다.",
+        },
+        "poly_power_off_by_one": {
+            "en": "the powers of x are off by one: the coefficient coeffs[i] multiplies x**i "
+                  "(a with x**0 = 1, b with x, c with x**2, d with x**3), and its gradient is "
+                  "sum(grad_y_pred * x**i).",
+            "ko": "x의 거듭제곱 차수가 하나씩 어긋났습니다: 계수 coeffs[i]에는 x**i가 곱해집니다 "
+                  "(a에는 x**0 = 1, b에는 x, c에는 x**2, d에는 x**3). 그 기울기는 "
+                  "sum(grad_y_pred * x**i)입니다.",
+        },
+        "poly_residual_sign": {
+            "en": "the residual has the wrong sign: the derivative of (y_pred - y)**2 with "
+                  "respect to y_pred is 2 * (y_pred - y), not 2 * (y - y_pred); your grads "
+                  "point the opposite way.",
+            "ko": "잔차의 부호가 반대입니다: (y_pred - y)**2를 y_pred로 미분하면 "
+                  "2 * (y - y_pred)가 아니라 2 * (y_pred - y)입니다. grads의 방향이 반대로 "
+                  "나왔습니다.",
+        },
+    },
+    hints={
+        "en": ("Write it as in exercise 1, with tensor methods in place of NumPy's: x.mm(w1) or "
+               "x @ w1, h.clamp(min=0), w.t(), g.clone(); return loss.item() and tensors. For "
+               "poly_grads, compute y_pred from the four coefficients, then one sum per "
+               "coefficient.",
+               "h = x @ w1; h_relu = h.clamp(min=0); y_pred = h_relu @ w2; loss = "
+               "(y_pred - y).pow(2).sum().item(); grad_y_pred = 2 * (y_pred - y); grad_w2 = "
+               "h_relu.t() @ grad_y_pred; grad_h = (grad_y_pred @ w2.t()).clone(); "
+               "grad_h[h < 0] = 0; grad_w1 = x.t() @ grad_h. No .backward(), no in-place change "
+               "of x, y, w1, w2. For poly_grads: a, b, c, d = coeffs; y_pred = a + b*x + c*x**2 + "
+               "d*x**3; g = 2 * (y_pred - y); grads = torch.stack([g.sum(), (g*x).sum(), "
+               "(g*x**2).sum(), (g*x**3).sum()])."),
+        "ko": ("1번 문제처럼 쓰되 NumPy 대신 텐서 메서드를 쓰세요: x.mm(w1) 또는 x @ w1, "
+               "h.clamp(min=0), w.t(), g.clone(). 반환값은 loss.item()과 텐서입니다. "
+               "poly_grads는 네 계수로 y_pred를 계산한 뒤, 계수마다 합을 하나씩 구하면 됩니다.",
+               "h = x @ w1; h_relu = h.clamp(min=0); y_pred = h_relu @ w2; loss = "
+               "(y_pred - y).pow(2).sum().item(); grad_y_pred = 2 * (y_pred - y); grad_w2 = "
+               "h_relu.t() @ grad_y_pred; grad_h = (grad_y_pred @ w2.t()).clone(); "
+               "grad_h[h < 0] = 0; grad_w1 = x.t() @ grad_h. .backward()는 쓰지 말고, x, y, w1, w2를 "
+               "제자리에서 바꾸지 마세요. poly_grads: a, b, c, d = coeffs; y_pred = a + b*x + "
+               "c*x**2 + d*x**3; g = 2 * (y_pred - y); grads = torch.stack([g.sum(), "
+               "(g*x).sum(), (g*x**2).sum(), (g*x**3).sum()])."),
+    },
+)
+
+
+# ------------------------------------------------------------------ probes
+
+def _fresh(inputs: dict, keys: tuple[str, ...], dtype: str = "float32") -> list:
+    copy = common.as_tensors(inputs, dtype)
+    return [copy(inputs[k]) for k in keys]
+
+
+@EXERCISE.probe
+def grads(sub, inputs):
+    return common.probe_pure_grads(sub.tensor_two_layer_grads, inputs, common.as_tensors(inputs))
+
+
+def _autograd_use(fn: Callable, make_args: Callable[[], list]) -> dict[str, Any]:
+    """Call fn normally (counting autograd calls), then under torch.no_grad()."""
+    import torch
+
+    calls = []
+    saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+
+    def counted(original):
+        def wrapper(*args, **kwargs):
+            calls.append(original.__name__)
+            return original(*args, **kwargs)
+        return wrapper
+
+    torch.Tensor.backward = counted(saved[0])
+    torch.autograd.backward = counted(saved[1])
+    torch.autograd.grad = counted(saved[2])
+    try:
+        fn(*make_args())
+    finally:
+        torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved
+    try:
+        with torch.no_grad():
+            fn(*make_args())
+    except Exception as exc:  # noqa: BLE001 - the failure is the finding
+        return {"calls": len(calls), "no_grad_error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return {"calls": len(calls), "no_grad_error": None}
+
+
+@EXERCISE.probe
+def by_hand(sub, inputs):
+    result = {"tensor_two_layer_grads": _autograd_use(
+        sub.tensor_two_layer_grads, lambda: _fresh(inputs, common.ORDER))}
+    try:
+        sub.poly_grads(*_fresh(inputs, POLY_ORDER))
+    except Exception:  # noqa: BLE001 - a missing or failing poly_grads is its own checks' business
+        return result
+    result["poly_grads"] = _autograd_use(sub.poly_grads, lambda: _fresh(inputs, POLY_ORDER))
+    return result
+
+
+@EXERCISE.probe
+def poly(sub, inputs):
+    result = {}
+    for dtype in DTYPES:
+        args = _fresh(inputs, POLY_ORDER, dtype)
+        first = common.snapshot(sub.poly_grads(*args), keep_graph=True)
+        after = {k: common.snapshot(a) for k, a in zip(POLY_ORDER, args)}
+        try:
+            second = sub.poly_grads(*args)
+        except Exception as exc:  # noqa: BLE001 - a second call that fails is not repeatable
+            second = {"second_call_raised": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        result[dtype] = {"returned": first, "second": second, "after": after,
+                         "after_all": dict(zip(POLY_ORDER, args))}
+    return result
+
+
+# ------------------------------------------------------------------ judges
+
+@EXERCISE.check(points=1, probe="grads")
+def loss(ctx):
+    return common.judge_loss(ctx)
+
+
+@EXERCISE.check(points=2, probe="grads")
+def grad_w1(ctx):
+    return common.judge_grad(ctx, "grad_w1", extra=common.tensors_only)
+
+
+@EXERCISE.check(points=2, probe="grads")
+def grad_w2(ctx):
+    return common.judge_grad(ctx, "grad_w2", extra=common.tensors_only)
+
+
+@EXERCISE.check(points=1, probe="grads")
+def leaves_inputs_alone(ctx):
+    return common.judge_pure(ctx)
+
+
+@EXERCISE.check(points=1, probe="by_hand")
+def no_autograd(ctx):
+    lines = []
+    for name in EXERCISE.names:
+        info = ctx.out.get(name)
+        if not info:
+            continue
+        if info.get("no_grad_error"):
+            lines.append(t("fails_under_no_grad", name=name, error=info["no_grad_error"]))
+        elif info.get("calls"):
+            lines.append(t("calls_autograd", name=name))
+    return failed(*lines, misconception="uses_autograd") if lines else passed()
+
+
+def _label(label: str, dtype: str) -> str:
+    return label if dtype == "float32" else f"{label} ({dtype} inputs)"
+
+
+def _pairs(ctx: JudgeContext, dtype: str) -> tuple[tuple | None, tuple | None, Any]:
+    returned = ctx.out[dtype]["returned"]
+    return common.unpack(returned, 2), common.unpack(ctx.ref[dtype]["returned"], 2), returned
+
+
+@EXERCISE.check(points=1, probe="poly")
+def poly_loss(ctx):
+    for dtype in DTYPES:
+        got, want, returned = _pairs(ctx, dtype)
+        if got is None:
+            return failed(t("not_a_pair", got=kind_of(returned)))
+        label = _label("loss", dtype)
+        if not is_real_number(got[0]):
+            return failed(t("loss_not_number", got=kind_of(got[0])),
+                          *compare(label, got[0], want[0]))
+        problems = compare(label, got[0], want[0])
+        if problems:
+            return failed(*problems)
+    return passed()
+
+
+@EXERCISE.check(points=2, probe="poly")
+def poly_grads(ctx):
+    for dtype in DTYPES:
+        got, want, returned = _pairs(ctx, dtype)
+        if got is None:
+            return failed(t("not_a_pair", got=kind_of(returned)))
+        problems = compare(_label("grads", dtype), got[1], want[1])
+        if problems:
+            return failed(*problems)
+    lines = common.tensors_only("grads", _pairs(ctx, "float32")[0][1])
+    changed = sorted({k.replace("poly_", "") for dtype in DTYPES
+                      for k in common.changed_inputs(JudgeContext(ctx.out[dtype], None,
+                                                                  ctx.inputs, ctx.seed),
+                                                     POLY_ORDER)})
+    if changed:
+        lines.append(t("poly_inputs_changed", names=", ".join(changed)))
+    else:
+        for dtype in DTYPES:
+            first, second = ctx.out[dtype]["returned"], common.unpack(ctx.out[dtype]["second"], 2)
+            if second is None or any(as_array(a) is None or compare("", b, a, 1e-6)
+                                     for a, b in zip(first, second)):
+                lines.append(t("not_repeatable"))
+                break
+    return failed(*lines, fraction=0.5) if lines else passed()
+
+
+# ------------------------------------------------------------------ misconceptions
+
+common.declare_two_layer_misconceptions(EXERCISE, "tensor_two_layer_grads", None)
+
+
+def poly_numpy(x: np.ndarray, y: np.ndarray, coeffs: np.ndarray, *, factor: float = 2.0,
+               mean: bool = False, powers: tuple[int, ...] = (0, 1, 2, 3),
+               grad_powers: tuple[int, ...] | None = None,
+               sign: float = 1.0) -> tuple[float, np.ndarray]:
+    """poly_grads in float64 NumPy, with one idea changed (runs in the grader)."""
+    y_pred = sum(c * x ** p for c, p in zip(coeffs, powers))
+    diff = y_pred - y
+    size = diff.size if mean else 1
+    g = sign * factor * diff / size
+    grads = np.array([(g * x ** p).sum() for p in (grad_powers or powers)])
+    return float(np.square(diff).sum()) / size, grads
+
+
+def _poly_variant(judge: Callable[[JudgeContext], Verdict], **change: Any
+                  ) -> Callable[[JudgeContext], bool]:
+    """A detector: the judge passes when the reference is poly_numpy(**change) on the
+    probe's own inputs (float32 inputs rounded as the probe rounded them)."""
+    def detect(ctx: JudgeContext) -> bool:
+        ref = {}
+        for dtype in DTYPES:
+            args = [ctx.inputs[k].astype(dtype).astype(np.float64) for k in POLY_ORDER]
+            ref[dtype] = {"returned": poly_numpy(*args, **change)}
+        return judge(JudgeContext(ctx.out, ref, ctx.inputs, ctx.seed)).passed
+    return detect
+
+
+def _cubic_wrong(ctx: JudgeContext) -> bool:
+    """grads has three entries, or its first three are right and the last is not."""
+    got, want, _ = _pairs(ctx, "float32")
+    if not got or not want:
+        return False
+    have, expected = as_array(got[1]), as_array(want[1])
+    if have is None or expected is None:
+        return False
+    if have.shape == (3,):
+        return True
+    return (have.shape == (4,) and not compare("", have[:3], expected[:3])
+            and bool(compare("", have[3:], expected[3:])))
+
+
+def _declare_poly(key: str, checks: tuple[Callable, ...], **change: Any) -> None:
+    for judge in checks:
+        EXERCISE.misconception(key, checks=(judge.__name__,),
+                               detect=_poly_variant(judge, **change))(None)
+
+
+_declare_poly("poly_residual_sign", (poly_grads,), sign=-1.0)
+_declare_poly("factor_two", (poly_grads,), factor=1.0)
+_declare_poly("mean_loss", (poly_loss, poly_grads), mean=True)
+EXERCISE.misconception("poly_cubic_term", checks=("poly_grads",), detect=_cubic_wrong)(None)
+_declare_poly("poly_cubic_term", (poly_loss, poly_grads), powers=(0, 1, 2),
+              grad_powers=(0, 1, 2, 3))
+_declare_poly("poly_power_off_by_one", (poly_grads,), grad_powers=(1, 2, 3, 4))
+_declare_poly("poly_power_off_by_one", (poly_loss, poly_grads), powers=(1, 2, 3, 4))
 
 
 @hookimpl
 def grader_exercises():
-    return []
+    return [EXERCISE]

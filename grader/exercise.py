@@ -32,7 +32,7 @@ class Text:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-def t(key: str, **params: Any) -> Text:
+def t(key: str, /, **params: Any) -> Text:
     return Text(key, params)
 
 
@@ -106,6 +106,9 @@ class Exercise:
     probes: dict[str, ProbeFn] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     misconceptions: list[Misconception] = field(default_factory=list)
+    #: The reference for an exercise that is not in the kit's `solutions/` (an exercise
+    #: pack): a .py file named after the exercise, or a directory holding one.
+    solution: str | None = None
 
     # -- declaring -------------------------------------------------------
     def probe(self, fn: ProbeFn) -> ProbeFn:

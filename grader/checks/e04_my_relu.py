@@ -1,8 +1,309 @@
-"""e04_my_relu: placeholder."""
+"""e04: ReLU as a custom torch.autograd.Function (the student writes backward)."""
+
+from __future__ import annotations
+
+import numpy as np
 
 from grader import hookimpl
+from grader.exercise import Exercise, failed, passed, t
+from grader.judging import as_array, compare, kind_of
+
+ROWS, COLS = 6, 5
+RTOL = 1e-5
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    """`x` has exact zeros and values well away from 0; `x_far` has no value near 0."""
+    rng = np.random.default_rng(seed)
+
+    def away_from_zero(shape):
+        magnitude = rng.uniform(0.2, 2.0, shape)
+        return magnitude * rng.choice([-1.0, 1.0], shape)
+
+    x = away_from_zero((ROWS, COLS))
+    x.flat[rng.choice(x.size, 4, replace=False)] = 0.0
+    # both signs in every column, so a swapped or missing mask always shows
+    x[0, :], x[1, :] = np.abs(x[0, :]) + 0.2, -np.abs(x[1, :]) - 0.2
+    return {"x": x, "x_far": away_from_zero((4, 3)),
+            "grad_output": rng.uniform(0.5, 2.0, (ROWS, COLS)) * rng.choice([-1.0, 1.0],
+                                                                              (ROWS, COLS))}
+
+
+EXERCISE = Exercise(
+    name="e04_my_relu",
+    title={"en": "ReLU as a custom autograd Function", "ko": "사용자 정의 autograd Function으로 만드는 ReLU"},
+    names=("MyReLU", "my_relu"),
+    make_inputs=make_inputs,
+    messages={
+        "forward_wrong": {
+            "en": "MyReLU.apply(x) does not compute ReLU (max(x, 0) elementwise).",
+            "ko": "MyReLU.apply(x)가 ReLU(원소별 max(x, 0))를 계산하지 않습니다.",
+        },
+        "no_grad": {
+            "en": "After backward(), x.grad is None: MyReLU.backward must return the gradient "
+                  "with respect to the input (a tensor shaped like it).",
+            "ko": "backward() 후 x.grad가 None입니다: MyReLU.backward는 입력에 대한 기울기(입력과 "
+                  "같은 모양의 텐서)를 반환해야 합니다.",
+        },
+        "backward_wrong": {
+            "en": "The gradient returned by backward is wrong where the input is not 0 "
+                  "(the upstream gradient was {how}).",
+            "ko": "입력이 0이 아닌 곳에서 backward가 반환한 기울기가 틀렸습니다 (상위 기울기는 "
+                  "{how}).",
+        },
+        "upstream_random": {"en": "a random tensor, not all ones",
+                            "ko": "모두 1이 아닌 무작위 텐서였습니다"},
+        "backward_at_zero": {
+            "en": "Where the input is exactly 0 the gradient must be 0 or the upstream gradient "
+                  "(either convention passes); got {got:.6g} at index {index}.",
+            "ko": "입력이 정확히 0인 곳의 기울기는 0 또는 상위 기울기여야 합니다 (둘 다 인정). "
+                  "위치 {index}에서 {got:.6g}이(가) 나왔습니다.",
+        },
+        "gradcheck_failed": {
+            "en": "torch.autograd.gradcheck (float64, inputs away from 0) failed: the analytical "
+                  "gradient of your backward differs from the numerical one.{detail}",
+            "ko": "torch.autograd.gradcheck(float64, 0에서 떨어진 입력)가 실패했습니다: backward의 "
+                  "해석적 기울기가 수치 기울기와 다릅니다.{detail}",
+        },
+        "grad_output_changed": {
+            "en": "backward changed grad_output in place: the caller's upstream gradient tensor "
+                  "was different after backward() ran. Autograd may use that tensor elsewhere "
+                  "in the graph; clone it first (grad_input = grad_output.clone()).",
+            "ko": "backward가 grad_output을 제자리(in-place)에서 바꿨습니다: backward() 후 호출한 "
+                  "쪽의 상위 기울기 텐서가 달라져 있었습니다. autograd는 그 텐서를 그래프의 다른 "
+                  "곳에서도 쓸 수 있으니 먼저 복사하세요 (grad_input = grad_output.clone()).",
+        },
+        "alias_not_custom": {
+            "en": "my_relu(x) does not go through MyReLU (its output's grad_fn is {grad_fn}): "
+                  "define my_relu = MyReLU.apply.",
+            "ko": "my_relu(x)가 MyReLU를 거치지 않습니다 (출력의 grad_fn이 {grad_fn}입니다): "
+                  "my_relu = MyReLU.apply로 정의하세요.",
+        },
+        "alias_wrong": {
+            "en": "my_relu(x) does not compute ReLU.",
+            "ko": "my_relu(x)가 ReLU를 계산하지 않습니다.",
+        },
+        # misconceptions
+        "mask_missing": {
+            "en": "the ReLU mask is never applied: backward returns grad_output unchanged, but "
+                  "ReLU passes no gradient where its input was negative.",
+            "ko": "ReLU 마스크가 적용되지 않았습니다: backward가 grad_output을 그대로 반환하지만, "
+                  "ReLU는 입력이 음수였던 곳으로는 기울기를 전달하지 않습니다.",
+        },
+        "mask_inverted": {
+            "en": "the mask is inverted: zero the gradient where the input is negative and keep "
+                  "it where the input is positive.",
+            "ko": "마스크가 반대입니다: 입력이 음수인 곳의 기울기를 0으로 하고 양수인 곳은 "
+                  "유지하세요.",
+        },
+        "mask_not_multiplied": {
+            "en": "backward returns the mask itself (the local derivative, 0 or 1) without "
+                  "multiplying it by grad_output: the chain rule needs "
+                  "grad_input = grad_output * (input > 0).",
+            "ko": "backward가 grad_output을 곱하지 않고 마스크(국소 도함수, 0 또는 1) 자체를 "
+                  "반환합니다: 연쇄 법칙에 따라 grad_input = grad_output * (input > 0)이어야 "
+                  "합니다.",
+        },
+        "grad_output_in_place": {
+            "en": "grad_output is modified in place (grad_output[input < 0] = 0) instead of a "
+                  "clone: the gradient looks right, but the tensor autograd handed you is "
+                  "corrupted for every other use.",
+            "ko": "복사본 대신 grad_output 자체를 제자리에서 바꿨습니다 (grad_output[input < 0] = "
+                  "0): 기울기는 맞아 보여도 autograd가 넘겨준 텐서가 다른 모든 곳에서 망가집니다.",
+        },
+    },
+    hints={
+        "en": ("In forward, keep what backward needs with ctx.save_for_backward(input); in "
+               "backward, read it back from ctx.saved_tensors. The gradient passes through "
+               "where input > 0 and is 0 where input < 0.",
+               "(input,) = ctx.saved_tensors; grad_input = grad_output.clone(); "
+               "grad_input[input < 0] = 0; return grad_input. Never write into grad_output "
+               "itself, and define my_relu = MyReLU.apply."),
+        "ko": ("forward에서 backward에 필요한 것을 ctx.save_for_backward(input)로 보관하고, "
+               "backward에서 ctx.saved_tensors로 다시 꺼내세요. 기울기는 input > 0인 곳에서는 "
+               "그대로 통과하고 input < 0인 곳에서는 0입니다.",
+               "(input,) = ctx.saved_tensors; grad_input = grad_output.clone(); "
+               "grad_input[input < 0] = 0; return grad_input. grad_output 자체에는 절대 쓰지 "
+               "말고, my_relu = MyReLU.apply로 정의하세요."),
+    },
+)
+
+
+# ------------------------------------------------------------------ probes (worker)
+
+def _tensor(array, dtype="float32", requires_grad=False):
+    import torch
+
+    return torch.tensor(np.asarray(array), dtype=getattr(torch, dtype),
+                        requires_grad=requires_grad)
+
+
+def _backward_with(y, upstream):
+    """y.backward(upstream), with `upstream` itself (this very tensor) handed to y's backward.
+
+    A scalar backward through a pass-through Function: the same tensor object reaches
+    MyReLU.backward as grad_output (so an in-place change shows in the caller's copy),
+    and torch's first non-scalar backward (which imports sympy, ~0.7 s) is avoided.
+    """
+    import torch
+
+    class Feed(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, value):
+            return value.sum()
+
+        @staticmethod
+        def backward(ctx, _):
+            return upstream
+
+    Feed.apply(y).backward()
+
+
+@EXERCISE.probe
+def backward(sub, inputs):
+    """Forward, then backward() with a given upstream gradient that the caller keeps."""
+    x = _tensor(inputs["x"], requires_grad=True)
+    upstream = _tensor(inputs["grad_output"])
+    kept = upstream.clone()
+    y = sub.MyReLU.apply(x)
+    out = y.detach().clone()
+    _backward_with(y, upstream)
+    grad = x.grad.detach().clone() if x.grad is not None else None
+    return {"out": out, "grad": grad, "upstream_after": upstream.detach().clone(),
+            "upstream": kept}
+
+
+@EXERCISE.probe
+def gradcheck(sub, inputs):
+    import torch
+
+    x = _tensor(inputs["x_far"], "float64", requires_grad=True)
+    from torch.autograd.gradcheck import GradcheckError
+
+    try:
+        return {"ok": bool(torch.autograd.gradcheck(sub.MyReLU.apply, (x,), eps=1e-6,
+                                                    atol=1e-5, rtol=1e-3)), "detail": ""}
+    except GradcheckError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return {"ok": False, "detail": first.rstrip(" ,.:")[:200]}
+
+
+@EXERCISE.probe
+def alias(sub, inputs):
+    """my_relu(x) forward and backward: it must be MyReLU's (its grad_fn is MyReLU's)."""
+    x = _tensor(inputs["x"], requires_grad=True)
+    y = sub.my_relu(x)
+    backward_cls = getattr(sub.MyReLU, "_backward_cls", None)
+    grad_fn = getattr(y, "grad_fn", None)
+    custom = grad_fn is not None and backward_cls is not None and type(grad_fn) is backward_cls
+    if custom:
+        _backward_with(y, _tensor(inputs["grad_output"]))
+    return {"out": y, "custom": custom,
+            "grad_fn": type(grad_fn).__name__ if grad_fn is not None else "None"}
+
+
+# ------------------------------------------------------------------ judges
+
+@EXERCISE.check(points=1, probe="backward")
+def forward_values(ctx):
+    out = ctx.out.get("out") if isinstance(ctx.out, dict) else ctx.out
+    problems = compare("MyReLU.apply(x)", out, np.maximum(ctx.inputs["x"], 0), RTOL)
+    return failed(t("forward_wrong"), *problems) if problems else passed()
+
+
+def _backward_verdict(out, ref, inputs):
+    if not isinstance(out, dict) or "grad" not in out:
+        return failed(t("wrong_type", label="backward probe", expected="a result",
+                        got=kind_of(out)))
+    if out["grad"] is None:
+        return failed(t("no_grad"))
+    x, upstream = inputs["x"], inputs["grad_output"].astype(np.float32).astype(np.float64)
+    got, want = as_array(out["grad"]), as_array(ref["grad"])
+    if got is None or got.shape != x.shape:
+        return failed(*compare("x.grad", out["grad"], want, RTOL))
+    at_zero = x == 0
+    # where x == 0 either convention passes: compare the rest, element by element
+    problems = compare("x.grad", np.where(at_zero, want, got), want, RTOL)
+    if problems:
+        return failed(t("backward_wrong", how=t("upstream_random")), *problems)
+    for index in zip(*np.nonzero(at_zero)):
+        value = got[index]
+        if not (abs(value) <= 1e-6 or abs(value - upstream[index]) <= 1e-5 * abs(upstream[index])):
+            return failed(t("backward_at_zero", got=float(value),
+                            index=tuple(int(i) for i in index)))
+    return passed()
+
+
+@EXERCISE.check(points=2, probe="backward")
+def backward_values(ctx):
+    return _backward_verdict(ctx.out, ctx.ref, ctx.inputs)
+
+
+@EXERCISE.check(points=1, probe="backward")
+def grad_output_untouched(ctx):
+    if not isinstance(ctx.out, dict) or "upstream_after" not in ctx.out:
+        return failed(t("wrong_type", label="backward probe", expected="a result",
+                        got=kind_of(ctx.out)))
+    before, after = as_array(ctx.out["upstream"]), as_array(ctx.out["upstream_after"])
+    if before is None or after is None or before.shape != after.shape \
+            or not np.array_equal(before, after):
+        return failed(t("grad_output_changed"), misconception="grad_output_in_place")
+    return passed()
+
+
+@EXERCISE.check(points=1, probe="gradcheck")
+def gradcheck_float64(ctx):
+    if isinstance(ctx.out, dict) and ctx.out.get("ok") is True:
+        return passed()
+    detail = ctx.out.get("detail") if isinstance(ctx.out, dict) else ""
+    return failed(t("gradcheck_failed", detail=f" ({detail})" if detail else ""))
+
+
+@EXERCISE.check(points=1, probe="alias")
+def my_relu_alias(ctx):
+    if not isinstance(ctx.out, dict):
+        return failed(t("alias_wrong"))
+    problems = compare("my_relu(x)", ctx.out.get("out"), np.maximum(ctx.inputs["x"], 0), RTOL)
+    if problems:
+        return failed(t("alias_wrong"), *problems)
+    if not ctx.out.get("custom"):
+        return failed(t("alias_not_custom", grad_fn=ctx.out.get("grad_fn")))
+    return passed()
+
+
+# ------------------------------------------------------------------ misconceptions
+
+def _buggy_relu(backward_rule):
+    """A MyReLU whose backward is `backward_rule(input, grad_output)` (built in the worker)."""
+    import torch
+
+    class BuggyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            return backward_rule(input, grad_output.clone())
+
+    return {"MyReLU": BuggyReLU, "my_relu": BuggyReLU.apply}
+
+
+def _masked(grad, where):
+    grad[where] = 0
+    return grad
+
+
+EXERCISE.misconception("mask_missing", checks=("backward_values",))(
+    lambda ref: _buggy_relu(lambda input, grad: grad))
+EXERCISE.misconception("mask_inverted", checks=("backward_values",))(
+    lambda ref: _buggy_relu(lambda input, grad: _masked(grad, input > 0)))
+EXERCISE.misconception("mask_not_multiplied", checks=("backward_values",))(
+    lambda ref: _buggy_relu(lambda input, grad: (input > 0).to(grad.dtype)))
 
 
 @hookimpl
 def grader_exercises():
-    return []
+    return [EXERCISE]

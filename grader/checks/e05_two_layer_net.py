@@ -1,8 +1,226 @@
-"""e05_two_layer_net: placeholder."""
+"""e05: the two-layer network as an nn.Module (linear1, ReLU, linear2)."""
+
+from __future__ import annotations
+
+import numpy as np
 
 from grader import hookimpl
+from grader.checks import modules_common as mc
+from grader.exercise import Exercise, failed, passed, t
+from grader.judging import as_array, compare
+
+N, D_IN, H, D_OUT = 6, 5, 7, 3     # all different, so swapped sizes always show
+LAYERS = (("linear1", D_IN, H), ("linear2", H, D_OUT))
+EXPECTED = {"linear1.weight": (H, D_IN), "linear1.bias": (H,),
+            "linear2.weight": (D_OUT, H), "linear2.bias": (D_OUT,)}
+MODULES = "linear1, linear2"
+SIZES = f"D_in={D_IN}, H={H}, D_out={D_OUT}: linear1 = nn.Linear(D_in, H), " \
+        f"linear2 = nn.Linear(H, D_out)"
+STEPS = (("linear1", "relu"), ("linear2", None))
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    weights = mc.linear_weights(rng, LAYERS, gain=1.5)
+    return {"x": rng.standard_normal((N, D_IN)), "upstream": rng.standard_normal((N, D_OUT)),
+            **weights}
+
+
+def weights_of(inputs) -> dict[str, np.ndarray]:
+    return {k: inputs[k] for k in EXPECTED}
+
+
+EXERCISE = Exercise(
+    name="e05_two_layer_net",
+    title={"en": "The two-layer net as an nn.Module", "ko": "nn.Module로 만드는 2층 신경망"},
+    names=("TwoLayerNet",),
+    make_inputs=make_inputs,
+    messages={
+        **mc.MESSAGES,
+        "forward_wrong": {
+            "en": "With the grader's weights loaded, forward(x) differs from "
+                  "linear2(relu(linear1(x))).",
+            "ko": "채점기의 가중치를 불러온 상태에서 forward(x)가 linear2(relu(linear1(x)))와 "
+                  "다릅니다.",
+        },
+        "gradients_wrong": {
+            "en": "After output.backward(upstream), the gradient of {param} differs from the one "
+                  "of linear2(relu(linear1(x))).",
+            "ko": "output.backward(upstream) 후 {param}의 기울기가 linear2(relu(linear1(x)))의 "
+                  "기울기와 다릅니다.",
+        },
+        # misconceptions
+        "layers_not_registered": {
+            "en": "layers kept in a plain Python list (or dict, or local variable) are not "
+                  "registered: nn.Module only sees submodules assigned as attributes "
+                  "(self.linear1 = nn.Linear(...)) or held in nn.ModuleList/nn.ModuleDict.",
+            "ko": "일반 파이썬 리스트(또는 딕셔너리, 지역 변수)에 둔 층은 등록되지 않습니다: "
+                  "nn.Module은 속성으로 지정한 하위 모듈(self.linear1 = nn.Linear(...))이나 "
+                  "nn.ModuleList/nn.ModuleDict에 담긴 것만 압니다.",
+        },
+        "relu_missing": {
+            "en": "the ReLU between the two layers is missing: without it the two linear layers "
+                  "collapse into one linear map.",
+            "ko": "두 층 사이의 ReLU가 빠졌습니다: ReLU가 없으면 두 선형 층은 하나의 선형 변환과 "
+                  "같아집니다.",
+        },
+        "relu_after_output": {
+            "en": "a ReLU is applied after linear2 as well: the output layer is linear, so "
+                  "predictions can be negative.",
+            "ko": "linear2 뒤에도 ReLU를 적용했습니다: 출력 층은 선형이어서 예측값이 음수일 수 "
+                  "있어야 합니다.",
+        },
+        "sigmoid_not_relu": {
+            "en": "the activation is a sigmoid; this network uses ReLU (torch.relu, F.relu, "
+                  "nn.ReLU or clamp(min=0)).",
+            "ko": "활성화 함수로 시그모이드를 썼습니다. 이 신경망은 ReLU(torch.relu, F.relu, "
+                  "nn.ReLU, clamp(min=0))를 씁니다.",
+        },
+        "layer_in_forward": {
+            "en": "a new nn.Linear is created inside forward: it gets fresh random weights on "
+                  "every call and is never trained. Build layers once in __init__.",
+            "ko": "forward 안에서 새 nn.Linear를 만들고 있습니다: 호출할 때마다 새 무작위 가중치를 "
+                  "갖고 학습되지도 않습니다. 층은 __init__에서 한 번만 만드세요.",
+        },
+        "swapped_sizes": {
+            "en": "a layer got its sizes in the wrong order or the wrong size: "
+                  "nn.Linear(in_features, out_features), so linear1 = nn.Linear(D_in, H) and "
+                  "linear2 = nn.Linear(H, D_out).",
+            "ko": "층의 크기 순서나 값이 틀렸습니다: nn.Linear(in_features, out_features)이므로 "
+                  "linear1 = nn.Linear(D_in, H), linear2 = nn.Linear(H, D_out)입니다.",
+        },
+    },
+    hints={
+        "en": ("Call super().__init__() first, then assign the two layers as attributes "
+               "(self.linear1, self.linear2) so that nn.Module registers them; forward only "
+               "uses them.",
+               "self.linear1 = nn.Linear(D_in, H); self.linear2 = nn.Linear(H, D_out); in "
+               "forward: return self.linear2(torch.relu(self.linear1(x))). No ReLU after "
+               "linear2, and no nn.Linear created inside forward."),
+        "ko": ("먼저 super().__init__()을 호출한 다음, nn.Module이 등록하도록 두 층을 속성"
+               "(self.linear1, self.linear2)으로 지정하세요. forward는 그 층들을 쓰기만 합니다.",
+               "self.linear1 = nn.Linear(D_in, H); self.linear2 = nn.Linear(H, D_out); forward에서는 "
+               "return self.linear2(torch.relu(self.linear1(x))). linear2 뒤에는 ReLU가 없고, "
+               "forward 안에서 nn.Linear를 만들지 않습니다."),
+    },
+)
+
+
+# ------------------------------------------------------------------ probes (worker)
+
+@EXERCISE.probe
+def structure(sub, inputs):
+    return mc.describe_parameters(sub.TwoLayerNet(D_IN, H, D_OUT))
+
+
+@EXERCISE.probe
+def forward(sub, inputs):
+    """forward twice on the grader's weights, then backward with a given upstream gradient."""
+    import torch
+
+    model = sub.TwoLayerNet(D_IN, H, D_OUT)
+    load = mc.load_weights(model, weights_of(inputs))
+    if load["error"] or load["unexpected"]:
+        return {"load": load}
+    x = torch.tensor(inputs["x"], dtype=torch.float32)
+    out = model(x)
+    again = model(x)
+    if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (N, D_OUT):
+        (out * torch.tensor(inputs["upstream"], dtype=torch.float32)).sum().backward()
+    return {"load": load, "out": out, "again": again, "grads": mc.gradients(model, EXPECTED)}
+
+
+# ------------------------------------------------------------------ judges
+
+def _structure(ctx):
+    return mc.structure_problems(ctx.out, EXPECTED, MODULES, SIZES, "linear1")
+
+
+@EXERCISE.check(points=1, probe="structure")
+def layers_registered(ctx):
+    registration, _ = _structure(ctx)
+    if not registration:
+        return passed()
+    key = "layers_not_registered" if ctx.out.get("count") == 0 else None
+    return failed(*registration, misconception=key)
+
+
+@EXERCISE.check(points=1, probe="structure")
+def layer_shapes(ctx):
+    registration, shapes = _structure(ctx)
+    if shapes:
+        key = "swapped_sizes" if any(s.key == "wrong_param_shape" for s in shapes) else None
+        return failed(*shapes, misconception=key)
+    if not isinstance(ctx.out, dict) or not isinstance(ctx.out.get("state"), dict):
+        return failed(*registration)
+    return passed()
+
+
+def _expected(inputs, steps=STEPS):
+    return mc.chain(inputs["x"], steps, weights_of(inputs), inputs["upstream"])
+
+
+def _loaded_or_failure(ctx):
+    """A failed verdict when the grader's weights did not go into the model, else None."""
+    load = ctx.out.get("load") if isinstance(ctx.out, dict) else None
+    problems = mc.load_problems(load)
+    if not problems:
+        return None
+    key = None
+    if isinstance(load, dict) and load.get("unexpected"):
+        key = "layers_not_registered"
+    elif isinstance(load, dict) and "size mismatch" in str(load.get("error")):
+        key = "swapped_sizes"
+    return failed(*problems, misconception=key)
+
+
+@EXERCISE.check(points=2, probe="forward")
+def forward_output(ctx):
+    failure = _loaded_or_failure(ctx)
+    if failure:
+        return failure
+    expected, _ = _expected(ctx.inputs)
+    problems = mc.output_problems("forward(x)", ctx.out.get("out"), expected)
+    if not problems:
+        return passed()
+    return failed(t("forward_wrong"), *problems, misconception=_forward_misconception(ctx))
+
+
+def _forward_misconception(ctx):
+    out, again = ctx.out.get("out"), ctx.out.get("again")
+    if as_array(out) is not None and as_array(again) is not None \
+            and not mc.matches(again, as_array(out)):
+        return "layer_in_forward"
+    variants = {
+        "relu_missing": (("linear1", None), ("linear2", None)),
+        "relu_after_output": (("linear1", "relu"), ("linear2", "relu")),
+        "sigmoid_not_relu": (("linear1", "sigmoid"), ("linear2", None)),
+    }
+    for key, steps in variants.items():
+        if mc.matches(out, _expected(ctx.inputs, steps)[0]):
+            return key
+    return None
+
+
+@EXERCISE.check(points=2, probe="forward")
+def gradients(ctx):
+    failure = _loaded_or_failure(ctx)
+    if failure:
+        return failure
+    _, expected = _expected(ctx.inputs)
+    grads = ctx.out.get("grads") or {}
+    absent = mc.missing_grads(grads, EXPECTED)
+    if absent:
+        return failed(t("no_grad_for", names=", ".join(absent)),
+                      misconception=_forward_misconception(ctx))
+    for key in EXPECTED:
+        problems = compare(key + ".grad", grads.get(key), expected[key], mc.MODULE_RTOL)
+        if problems:
+            return failed(t("gradients_wrong", param=key), *problems,
+                          misconception=_forward_misconception(ctx))
+    return passed()
 
 
 @hookimpl
 def grader_exercises():
-    return []
+    return [EXERCISE]

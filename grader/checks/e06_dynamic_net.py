@@ -1,8 +1,409 @@
-"""e06_dynamic_net: placeholder."""
+"""e06: a network whose depth is drawn anew on every forward pass (weight sharing).
+
+The grader loads its weights into several fresh models, calls each one many
+times on the same input and infers each call's depth from the output: the
+judge computes the expected output (and gradients) at every depth in NumPy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
 
 from grader import hookimpl
+from grader.checks import modules_common as mc
+from grader.codec import TensorData
+from grader.exercise import Exercise, failed, passed, t
+from grader.judging import as_array, compare
+
+N, D_IN, H, D_OUT = 5, 4, 6, 3
+LAYERS = (("input_linear", D_IN, H), ("middle_linear", H, H), ("output_linear", H, D_OUT))
+EXPECTED = {"input_linear.weight": (H, D_IN), "input_linear.bias": (H,),
+            "middle_linear.weight": (H, H), "middle_linear.bias": (H,),
+            "output_linear.weight": (D_OUT, H), "output_linear.bias": (D_OUT,)}
+MODULES = "input_linear, middle_linear, output_linear"
+SIZES = (f"D_in={D_IN}, H={H}, D_out={D_OUT}: input_linear = nn.Linear(D_in, H), "
+         f"middle_linear = nn.Linear(H, H), output_linear = nn.Linear(H, D_out)")
+DEPTHS = (0, 1, 2, 3)
+INSTANCES, CALLS = 6, 10     # 60 calls; a model that fixes its depth once shows per instance
+MIN_COUNT = 4                # of 60 calls, each depth (expected 15 times); P(fewer) ~ 1e-4
+SEPARATION = 0.05            # every two depths' outputs differ by 5% of their size or more
+
+
+def steps(depth: int, middle_act: str | None = "relu"):
+    return ([("input_linear", "relu")] + [("middle_linear", middle_act)] * depth
+            + [("output_linear", None)])
+
+
+def _variants(weights, x):
+    """Outputs the judge can tell apart: depth 0..5, and 1..3 without the middle ReLU."""
+    found = {d: mc.chain(x, steps(d), weights)[0] for d in range(6)}
+    found.update({f"{d} without ReLU": mc.chain(x, steps(d, None), weights)[0]
+                  for d in (1, 2, 3)})
+    return found
+
+
+def _separated(weights, x, upstream) -> bool:
+    outs = list(_variants(weights, x).values())
+    for i, a in enumerate(outs):
+        for b in outs[i + 1:]:
+            size = max(np.max(np.abs(a)), np.max(np.abs(b)))
+            if np.max(np.abs(a - b)) < SEPARATION * size:
+                return False
+    for depth in DEPTHS:  # every parameter gets a gradient at every depth
+        _, grads = mc.chain(x, steps(depth), weights, upstream)
+        if any(not np.all(np.any(g != 0, axis=-1)) for k, g in grads.items()
+               if k.endswith("weight")):
+            return False
+    return True
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    while True:  # deterministic: the first draw whose depths are clearly apart
+        weights = mc.linear_weights(rng, LAYERS, gain=1.5)
+        x, upstream = rng.standard_normal((N, D_IN)), rng.standard_normal((N, D_OUT))
+        if _separated(weights, x, upstream):
+            return {"x": x, "upstream": upstream, **weights}
+
+
+def weights_of(inputs) -> dict[str, np.ndarray]:
+    return {k: inputs[k] for k in EXPECTED}
+
+
+EXERCISE = Exercise(
+    name="e06_dynamic_net",
+    title={"en": "A dynamic net with weight sharing", "ko": "가중치를 공유하는 동적 신경망"},
+    names=("DynamicNet",),
+    make_inputs=make_inputs,
+    messages={
+        **mc.MESSAGES,
+        "depth_unmatched": {
+            "en": "{bad} of {total} outputs match none of the four possible networks (0, 1, 2 "
+                  "or 3 uses of middle_linear + ReLU, with the grader's weights); the first "
+                  "was call {call} of model {model}.",
+            "ko": "출력 {total}개 중 {bad}개가 가능한 네 가지 신경망(채점기의 가중치로 "
+                  "middle_linear + ReLU를 0, 1, 2, 3번 적용) 중 어느 것과도 맞지 않습니다. 처음은 "
+                  "{model}번째 모델의 {call}번째 호출이었습니다.",
+        },
+        "seen_as": {
+            "en": "That output is what {what} gives.",
+            "ko": "그 출력은 {what}의 결과와 같습니다.",
+        },
+        "depth_n": {"en": "depth {depth} (middle_linear + ReLU applied {depth} times)",
+                    "ko": "깊이 {depth} (middle_linear + ReLU를 {depth}번 적용)"},
+        "depth_n_no_relu": {
+            "en": "depth {depth} without the ReLU after middle_linear (h = middle_linear(h), "
+                  "{depth} times)",
+            "ko": "middle_linear 뒤의 ReLU 없이 깊이 {depth} (h = middle_linear(h)를 {depth}번)",
+        },
+        "depth_counts": {
+            "en": "Over {total} calls the depths were drawn {counts} times; each of 0, 1, 2, 3 "
+                  "should come up about equally often (at least {least} times here).",
+            "ko": "{total}번 호출에서 깊이별 횟수가 {counts}였습니다. 0, 1, 2, 3이 각각 거의 같은 "
+                  "빈도로(여기서는 최소 {least}번) 나와야 합니다.",
+        },
+        "no_depth_matched": {
+            "en": "No output matched any depth, so nothing can be said about the depths drawn "
+                  "(see the check on outputs).",
+            "ko": "어떤 출력도 어느 깊이와도 맞지 않아서 뽑힌 깊이를 판단할 수 없습니다 "
+                  "(출력 검사를 보세요).",
+        },
+        "same_every_call": {
+            "en": "{constant} of {instances} models gave the same output on all {calls} calls: "
+                  "the depth must be drawn anew inside forward, on every call.",
+            "ko": "모델 {instances}개 중 {constant}개가 {calls}번의 호출에서 모두 같은 출력을 "
+                  "냈습니다: 깊이는 forward 안에서 호출할 때마다 새로 뽑아야 합니다.",
+        },
+        "gradients_wrong": {
+            "en": "After output.backward(upstream) on a depth-{depth} call (call {call} of model "
+                  "{model}), the gradient of {param} is wrong. A shared layer's gradient is the "
+                  "sum over all its uses; autograd adds them up when the same "
+                  "self.middle_linear is called each time.",
+            "ko": "깊이 {depth}인 호출({model}번째 모델의 {call}번째 호출)에서 "
+                  "output.backward(upstream) 후 {param}의 기울기가 틀렸습니다. 공유된 층의 기울기는 "
+                  "모든 사용에서 나온 기울기의 합이며, 매번 같은 self.middle_linear를 호출하면 "
+                  "autograd가 더해 줍니다.",
+        },
+        # misconceptions
+        "swapped_sizes": {
+            "en": "a layer got its sizes in the wrong order or the wrong size: "
+                  "nn.Linear(in_features, out_features), so input_linear = nn.Linear(D_in, H), "
+                  "middle_linear = nn.Linear(H, H), output_linear = nn.Linear(H, D_out).",
+            "ko": "층의 크기 순서나 값이 틀렸습니다: nn.Linear(in_features, out_features)이므로 "
+                  "input_linear = nn.Linear(D_in, H), middle_linear = nn.Linear(H, H), "
+                  "output_linear = nn.Linear(H, D_out)입니다.",
+        },
+        "extra_layers": {
+            "en": "the middle layers are separate copies (a ModuleList or several nn.Linear): "
+                  "weight sharing means the SAME self.middle_linear is applied each time.",
+            "ko": "가운데 층이 별개의 복사본입니다 (ModuleList나 여러 개의 nn.Linear): 가중치 "
+                  "공유란 매번 같은(SAME) self.middle_linear를 적용한다는 뜻입니다.",
+        },
+        "layer_in_forward": {
+            "en": "a new layer is created inside forward, so the repeated layer has fresh "
+                  "random weights and shares nothing with self.middle_linear.",
+            "ko": "forward 안에서 새 층을 만들고 있어서, 반복되는 층이 새 무작위 가중치를 갖고 "
+                  "self.middle_linear와 아무것도 공유하지 않습니다.",
+        },
+        "middle_relu_missing": {
+            "en": "the ReLU after middle_linear is missing: each repetition is "
+                  "h = relu(middle_linear(h)).",
+            "ko": "middle_linear 뒤의 ReLU가 빠졌습니다: 매 반복은 h = relu(middle_linear(h))입니다.",
+        },
+        "depth_range": {
+            "en": "the depth's range is off by one: random.randint(0, 3) includes both ends "
+                  "(0, 1, 2, 3), while range(4) and random.randrange(4) stop before 4.",
+            "ko": "깊이의 범위가 하나 어긋났습니다: random.randint(0, 3)은 양 끝(0, 1, 2, 3)을 "
+                  "포함하고, range(4)와 random.randrange(4)는 4 직전에서 멈춥니다.",
+        },
+        "depth_fixed": {
+            "en": "the depth never changes: it must be drawn at random (0 to 3) on every call.",
+            "ko": "깊이가 전혀 바뀌지 않습니다: 호출할 때마다 0부터 3까지 무작위로 뽑아야 합니다.",
+        },
+        "depth_at_init": {
+            "en": "the depth is drawn once, when the model is built (in __init__), so each model "
+                  "keeps one depth for ever; draw it inside forward instead.",
+            "ko": "깊이를 모델을 만들 때(__init__에서) 한 번만 뽑아서 모델마다 깊이가 영원히 "
+                  "고정됩니다. forward 안에서 뽑으세요.",
+        },
+        "graph_cut": {
+            "en": "part of the computation is hidden from autograd (torch.no_grad(), .detach(), "
+                  ".data or a copy of the layer), so its parameters get no gradient.",
+            "ko": "계산의 일부가 autograd에서 가려져 있어서 (torch.no_grad(), .detach(), .data, "
+                  "층의 복사본) 그 파라미터가 기울기를 받지 못합니다.",
+        },
+    },
+    hints={
+        "en": ("forward is plain Python: draw the depth with random.randint(0, 3) inside "
+               "forward, then loop that many times over the SAME self.middle_linear.",
+               "h = torch.relu(self.input_linear(x)); for _ in range(random.randint(0, 3)): "
+               "h = torch.relu(self.middle_linear(h)); return self.output_linear(h). Create no "
+               "layer in forward and draw no depth in __init__."),
+        "ko": ("forward는 평범한 파이썬입니다: forward 안에서 random.randint(0, 3)으로 깊이를 "
+               "뽑고, 그 횟수만큼 같은(SAME) self.middle_linear를 반복해서 적용하세요.",
+               "h = torch.relu(self.input_linear(x)); for _ in range(random.randint(0, 3)): "
+               "h = torch.relu(self.middle_linear(h)); return self.output_linear(h). forward "
+               "안에서 층을 만들지 말고, __init__에서 깊이를 뽑지 마세요."),
+    },
+)
+
+
+# ------------------------------------------------------------------ probes (worker)
+
+@EXERCISE.probe
+def calls(sub, inputs):
+    """INSTANCES fresh models with the grader's weights, each called CALLS times on one x."""
+    import torch
+
+    x = torch.tensor(inputs["x"], dtype=torch.float32)
+    upstream = torch.tensor(inputs["upstream"], dtype=torch.float32)
+    models, structure = [], None
+    for _ in range(INSTANCES):
+        model = sub.DynamicNet(D_IN, H, D_OUT)
+        structure = structure or mc.describe_parameters(model)
+        load = mc.load_weights(model, weights_of(inputs))
+        if load["error"] or load["unexpected"]:
+            return {"structure": structure, "load": load}
+        results = []
+        for _ in range(CALLS):
+            for param in model.parameters():
+                param.grad = None
+            out = model(x)
+            if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (N, D_OUT):
+                (out * upstream).sum().backward()
+            results.append({"out": out, "grads": mc.gradients(model, EXPECTED)})
+        models.append(results)
+    return {"structure": structure, "load": load, "models": models}
+
+
+# ------------------------------------------------------------------ judges
+
+class _Calls:
+    """The student's calls with each one's depth as the judge infers it from the output."""
+
+    def __init__(self, ctx):
+        self.inputs = ctx.inputs
+        out = ctx.out if isinstance(ctx.out, dict) else {}
+        self.load = out.get("load")
+        self.load_problems = mc.load_problems(self.load)
+        models = out.get("models") if isinstance(out.get("models"), list) else []
+        self.models = [m if isinstance(m, list) else [] for m in models]
+        variants = _variants(weights_of(ctx.inputs), ctx.inputs["x"])
+        self.depth = []      # per model, per call: 0..3 or None
+        self.seen = []       # per model, per call: any variant's label or None
+        for calls in self.models:
+            seen = [next((label for label, want in variants.items()
+                          if mc.matches(self._out(call), want)), None) for call in calls]
+            self.seen.append(seen)
+            self.depth.append([s if s in DEPTHS else None for s in seen])
+
+    @staticmethod
+    def _out(call):
+        return call.get("out") if isinstance(call, dict) else None
+
+    def flat(self, table):
+        return [value for row in table for value in row]
+
+    @property
+    def total(self) -> int:
+        return sum(len(m) for m in self.models)
+
+    def load_failure(self):
+        if not self.load_problems:
+            return None
+        key = None
+        if isinstance(self.load, dict) and "size mismatch" in str(self.load.get("error")):
+            key = "swapped_sizes"
+        return failed(*self.load_problems, misconception=key)
+
+    def constant_models(self) -> list[int]:
+        """Models whose output was the same on every call."""
+        constant = []
+        for index, calls in enumerate(self.models):
+            outs = [as_array(self._out(c)) for c in calls]
+            if outs and all(o is not None and o.shape == outs[0].shape
+                            and np.array_equal(o, outs[0]) for o in outs):
+                constant.append(index)
+        return constant
+
+    def fixed_misconception(self) -> str | None:
+        """depth_fixed / depth_at_init / depth_range, from what was drawn."""
+        constant = self.constant_models()
+        if self.models and len(constant) == len(self.models):
+            firsts = [as_array(self._out(m[0])) for m in self.models if m]
+            same = all(f is not None and f.shape == firsts[0].shape
+                       and np.allclose(f, firsts[0]) for f in firsts)
+            return "depth_fixed" if same else "depth_at_init"
+        seen = {s for s in self.flat(self.seen) if s is not None}
+        numeric = {s for s in seen if isinstance(s, int)}
+        if numeric & {4, 5} or (len(numeric) >= 3 and (0 not in numeric or 3 not in numeric)):
+            return "depth_range"
+        return None
+
+    def unmatched_misconception(self) -> str | None:
+        if isinstance(self.load, dict) and self.load.get("missing"):
+            return "extra_layers"
+        seen = [s for s in self.flat(self.seen)]
+        unmatched = [s for d, s in zip(self.flat(self.depth), seen) if d is None]
+        if unmatched and all(s in (4, 5) for s in unmatched):
+            return "depth_range"
+        if unmatched and all(isinstance(s, str) and s.endswith("without ReLU")
+                             for s in unmatched):
+            return "middle_relu_missing"
+        calls = [c for c in self.flat(self.models) if isinstance(c, dict)]
+        if unmatched and all(s is None for s in unmatched) and calls and \
+                all("middle_linear.weight" in mc.missing_grads(c.get("grads"), EXPECTED)
+                    for c in calls):
+            return "layer_in_forward"
+        return None
+
+
+@EXERCISE.check(points=1, probe="calls")
+def shared_layers(ctx):
+    info = ctx.out.get("structure") if isinstance(ctx.out, dict) else None
+    registration, shapes = mc.structure_problems(info, EXPECTED, MODULES, SIZES,
+                                                 "middle_linear")
+    if not registration and not shapes:
+        return passed()
+    key = None
+    if any(line.key == "extra_parameters" for line in registration):
+        key = "extra_layers"
+    elif any(line.key == "wrong_param_shape" for line in shapes):
+        key = "swapped_sizes"
+    return failed(*registration, *shapes, misconception=key)
+
+
+@EXERCISE.check(points=2, probe="calls")
+def outputs_match_a_depth(ctx):
+    calls = _Calls(ctx)
+    failure = calls.load_failure()
+    if failure:
+        return failure
+    if not calls.total:
+        return failed(t("no_result"))
+    for m, row in enumerate(calls.models):
+        for c, call in enumerate(row):
+            out = calls._out(call)
+            if not isinstance(out, TensorData) or out.shape != (N, D_OUT):
+                want = mc.chain(ctx.inputs["x"], steps(0), weights_of(ctx.inputs))[0]
+                return failed(*mc.output_problems("forward(x)", out, want))
+    bad = [(m, c) for m, row in enumerate(calls.depth) for c, d in enumerate(row) if d is None]
+    if not bad:
+        return passed()
+    m, c = bad[0]
+    lines = [t("depth_unmatched", bad=len(bad), total=calls.total, model=m + 1, call=c + 1)]
+    label = calls.seen[m][c]
+    if label is not None:
+        lines.append(t("seen_as", what=_label_text(label)))
+    return failed(*lines, misconception=calls.unmatched_misconception())
+
+
+def _label_text(label):
+    if isinstance(label, int):
+        return t("depth_n", depth=label)
+    return t("depth_n_no_relu", depth=int(str(label).split()[0]))
+
+
+@EXERCISE.check(points=1, probe="calls")
+def every_depth_drawn(ctx):
+    calls = _Calls(ctx)
+    failure = calls.load_failure()
+    if failure:
+        return failure
+    depths = [d for d in calls.flat(calls.depth) if d is not None]
+    if not depths:
+        return failed(t("no_depth_matched"))
+    counts = Counter(depths)
+    if all(counts[d] >= MIN_COUNT for d in DEPTHS):
+        return passed()
+    shown = ", ".join(f"{d}: {counts[d]}" for d in DEPTHS)
+    return failed(t("depth_counts", total=calls.total, counts=shown, least=MIN_COUNT),
+                  misconception=calls.fixed_misconception())
+
+
+@EXERCISE.check(points=1, probe="calls")
+def drawn_every_call(ctx):
+    calls = _Calls(ctx)
+    failure = calls.load_failure()
+    if failure:
+        return failure
+    if not calls.total:
+        return failed(t("no_result"))
+    constant = calls.constant_models()
+    if not constant:
+        return passed()
+    return failed(t("same_every_call", constant=len(constant), instances=len(calls.models),
+                    calls=CALLS), misconception=calls.fixed_misconception())
+
+
+@EXERCISE.check(points=1, probe="calls")
+def shared_gradients(ctx):
+    calls = _Calls(ctx)
+    failure = calls.load_failure()
+    if failure:
+        return failure
+    matched = [(m, c, d) for m, row in enumerate(calls.depth) for c, d in enumerate(row)
+               if d is not None]
+    if not matched:
+        return failed(t("no_depth_matched"))
+    expected = {d: mc.chain(ctx.inputs["x"], steps(d), weights_of(ctx.inputs),
+                            ctx.inputs["upstream"])[1] for d in DEPTHS}
+    for m, c, d in matched:
+        grads = calls.models[m][c].get("grads") or {}
+        absent = [k for k in mc.missing_grads(grads, EXPECTED) if k in expected[d]]
+        if absent:
+            return failed(t("no_grad_for", names=", ".join(absent)), misconception="graph_cut")
+        for key, want in expected[d].items():
+            problems = compare(key + ".grad", grads.get(key), want, mc.MODULE_RTOL)
+            if problems:
+                return failed(t("gradients_wrong", depth=d, model=m + 1, call=c + 1, param=key),
+                              *problems)
+        # a layer not used at this depth (middle_linear at depth 0) must not get a gradient
+    return passed()
 
 
 @hookimpl
 def grader_exercises():
-    return []
+    return [EXERCISE]

@@ -1,0 +1,248 @@
+"""Shared by the nn.Module exercises (e05, e06): weights, probes, the judge's own numpy model.
+
+Probes here run in the worker and import torch lazily (the grader's own
+process never imports torch). The judge recomputes every expected value in
+NumPy (float64) from the seeded weights, so a correct answer never depends on
+how the student built or ordered the layers: the weights are loaded with
+`load_state_dict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from grader.codec import TensorData
+from grader.exercise import Text, t
+from grader.judging import as_array, compare
+
+#: rtol for module outputs and gradients: the student's model runs in float32.
+MODULE_RTOL = 1e-3
+
+MESSAGES = {
+    "not_constructible": {
+        "en": "{cls}({args}) did not give an nn.Module; got {got}.",
+        "ko": "{cls}({args})이(가) nn.Module을 만들지 않았습니다. {got}이(가) 나왔습니다.",
+    },
+    "no_parameters": {
+        "en": "model.parameters() yields no parameter at all: the layers are not registered. "
+              "Assign each layer as an attribute in __init__ (self.{example} = nn.Linear(...)); "
+              "a layer kept in a plain Python list, a dict or a local variable is invisible to "
+              "parameters(), state_dict() and the optimizer.",
+        "ko": "model.parameters()가 파라미터를 하나도 내놓지 않습니다: 층이 등록되지 않았습니다. "
+              "__init__에서 각 층을 속성으로 지정하세요 (self.{example} = nn.Linear(...)). 일반 "
+              "파이썬 리스트, 딕셔너리, 지역 변수에 둔 층은 parameters(), state_dict(), 옵티마이저가 "
+              "볼 수 없습니다.",
+    },
+    "missing_keys": {
+        "en": "state_dict() lacks {keys}: the model needs the submodules {modules}, assigned as "
+              "attributes in __init__ with exactly these names.",
+        "ko": "state_dict()에 {keys}이(가) 없습니다: 모델에는 {modules} 하위 모듈이 있어야 하며, "
+              "__init__에서 정확히 이 이름의 속성으로 지정해야 합니다.",
+    },
+    "extra_parameters": {
+        "en": "The model has parameters the exercise does not ask for: {keys}. Only {modules} "
+              "hold weights (an nn.ReLU or other submodule without parameters is fine).",
+        "ko": "문제에서 요구하지 않은 파라미터가 있습니다: {keys}. 가중치는 {modules}에만 있어야 "
+              "합니다 (nn.ReLU처럼 파라미터가 없는 하위 모듈은 괜찮습니다).",
+    },
+    "parameter_count": {
+        "en": "model.parameters() yields {got} tensors; expected {expected} (a weight and a bias "
+              "for each of {modules}).",
+        "ko": "model.parameters()가 텐서 {got}개를 내놓습니다. {modules} 각각의 weight와 bias, "
+              "모두 {expected}개여야 합니다.",
+    },
+    "wrong_param_shape": {
+        "en": "{param} has shape {got}; expected {expected}. nn.Linear(in_features, out_features) "
+              "stores its weight as (out_features, in_features): check the sizes you gave "
+              "each layer ({sizes}).",
+        "ko": "{param}의 모양이 {got}인데 {expected}이어야 합니다. nn.Linear(in_features, "
+              "out_features)의 weight 모양은 (out_features, in_features)입니다: 각 층에 준 크기를 "
+              "확인하세요 ({sizes}).",
+    },
+    "load_failed": {
+        "en": "The grader could not load its weights into your model with load_state_dict: "
+              "{detail}",
+        "ko": "채점기가 load_state_dict로 모델에 가중치를 불러올 수 없었습니다: {detail}",
+    },
+    "load_missing": {
+        "en": "The grader could not load its weights into your model: it has no {keys} "
+              "(see the check on registered layers).",
+        "ko": "채점기가 모델에 가중치를 불러올 수 없었습니다: 모델에 {keys}이(가) 없습니다 "
+              "(층 등록 검사를 보세요).",
+    },
+    "not_deterministic": {
+        "en": "Two calls on the same input gave different outputs: forward seems to create new "
+              "(randomly initialised) layers on every call. Create the layers once in __init__ "
+              "and only use them in forward.",
+        "ko": "같은 입력으로 두 번 호출했더니 출력이 달랐습니다: forward가 호출될 때마다 (무작위로 "
+              "초기화된) 새 층을 만드는 것 같습니다. 층은 __init__에서 한 번만 만들고 forward에서는 "
+              "쓰기만 하세요.",
+    },
+    "no_grad_for": {
+        "en": "After backward(), {names} have no gradient (.grad is None or zero): the computation "
+              "graph does not reach them (.detach(), .data, torch.no_grad(), NumPy, or a layer "
+              "created inside forward instead of the registered one).",
+        "ko": "backward() 후 {names}에 기울기가 없습니다 (.grad가 None이거나 0): 계산 그래프가 "
+              "닿지 않습니다 (.detach(), .data, torch.no_grad(), NumPy를 썼거나, 등록된 층 대신 "
+              "forward 안에서 새로 만든 층을 썼습니다).",
+    },
+    "output_not_tensor": {
+        "en": "forward should return a tensor of shape {shape}; got {got}.",
+        "ko": "forward는 모양이 {shape}인 텐서를 반환해야 하는데 {got}이(가) 나왔습니다.",
+    },
+}
+
+
+# ------------------------------------------------------------------ data
+
+def linear_weights(rng: np.random.Generator, layers: Sequence[tuple[str, int, int]],
+                   gain: float = 1.0) -> dict[str, np.ndarray]:
+    """State-dict arrays for nn.Linear layers given as (name, in_features, out_features)."""
+    arrays: dict[str, np.ndarray] = {}
+    for name, fan_in, fan_out in layers:
+        arrays[f"{name}.weight"] = rng.standard_normal((fan_out, fan_in)) * gain / np.sqrt(fan_in)
+        arrays[f"{name}.bias"] = rng.standard_normal(fan_out) * 0.5
+    return arrays
+
+
+# ------------------------------------------------------------------ the judge's numpy model
+
+def chain(x: np.ndarray, steps: Iterable[tuple[str, str | None]],
+          weights: Mapping[str, np.ndarray], upstream: np.ndarray | None = None
+          ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Apply linear layers `name` (each followed by `act`: "relu", "sigmoid" or None) to x.
+
+    Returns the output and, when `upstream` is given, the gradient of
+    sum(output * upstream) for every weight used (shared layers add up).
+    """
+    steps = list(steps)
+    a = np.asarray(x, dtype=np.float64)
+    tape = []
+    for name, act in steps:
+        w, b = weights[f"{name}.weight"], weights[f"{name}.bias"]
+        z = a @ w.T + b
+        out = np.maximum(z, 0) if act == "relu" else (
+            1 / (1 + np.exp(-z)) if act == "sigmoid" else z)
+        tape.append((name, act, a, z, out))
+        a = out
+    grads: dict[str, np.ndarray] = {}
+    if upstream is None:
+        return a, grads
+    grad = np.asarray(upstream, dtype=np.float64)
+    for name, act, a_in, z, out in reversed(tape):
+        if act == "relu":
+            grad = grad * (z > 0)
+        elif act == "sigmoid":
+            grad = grad * out * (1 - out)
+        for suffix, value in (("weight", grad.T @ a_in), ("bias", grad.sum(axis=0))):
+            key = f"{name}.{suffix}"
+            grads[key] = grads.get(key, 0) + value
+        grad = grad @ weights[f"{name}.weight"]
+    return a, grads
+
+
+# ------------------------------------------------------------------ probes (worker)
+
+def tensors(arrays: Mapping[str, np.ndarray], dtype: str = "float32") -> dict[str, Any]:
+    import torch
+
+    return {k: torch.tensor(np.asarray(v), dtype=getattr(torch, dtype)) for k, v in arrays.items()}
+
+
+def describe_parameters(model: Any) -> dict[str, Any]:
+    """What a model registered: its state_dict's shapes and its parameters() count."""
+    state = {str(k): list(getattr(v, "shape", ())) for k, v in model.state_dict().items()}
+    named = [str(name) for name, _ in model.named_parameters()]
+    return {"state": state, "named": named, "count": len(list(model.parameters()))}
+
+
+def load_weights(model: Any, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Load the grader's weights (not strictly); say what could not be loaded."""
+    try:
+        result = model.load_state_dict(tensors(arrays), strict=False)
+    except Exception as exc:  # noqa: BLE001 - shape mismatches are a verdict, not a crash
+        return {"error": " ".join(str(exc).split())[:400], "missing": [], "unexpected": []}
+    return {"error": None, "missing": [str(k) for k in result.missing_keys],
+            "unexpected": [str(k) for k in result.unexpected_keys]}
+
+
+def gradients(model: Any, keys: Iterable[str]) -> dict[str, Any]:
+    """The .grad of the named parameters (None where there is none)."""
+    params = dict(model.named_parameters())
+    found = {}
+    for key in keys:
+        param = params.get(key)
+        grad = getattr(param, "grad", None)
+        found[key] = grad.detach().clone() if grad is not None else None
+    return found
+
+
+# ------------------------------------------------------------------ judges
+
+def structure_problems(info: Any, expected: Mapping[str, tuple[int, ...]], modules: str,
+                       sizes: str, example: str) -> tuple[list[Text], list[Text]]:
+    """(registration problems, shape problems) of a `describe_parameters` result."""
+    if not isinstance(info, dict) or not isinstance(info.get("state"), dict):
+        return [t("not_constructible", cls="model", args="", got=str(info))], []
+    state, count = info["state"], info.get("count", 0)
+    registration: list[Text] = []
+    if count == 0:
+        registration.append(t("no_parameters", example=example))
+    missing = [k for k in expected if k not in state]
+    if missing and count:
+        registration.append(t("missing_keys", keys=", ".join(missing), modules=modules))
+    extra = [k for k in info.get("named", []) if k not in expected]
+    if extra:
+        registration.append(t("extra_parameters", keys=", ".join(extra), modules=modules))
+    elif count != len(expected) and not registration:
+        registration.append(t("parameter_count", got=count, expected=len(expected),
+                              modules=modules))
+    shapes: list[Text] = []
+    for key, shape in expected.items():
+        got = state.get(key)
+        if got is not None and tuple(got) != tuple(shape):
+            shapes.append(t("wrong_param_shape", param=key, got=tuple(got), expected=tuple(shape),
+                            sizes=sizes))
+    if missing:
+        shapes.append(t("load_missing", keys=", ".join(missing)))
+    return registration, shapes
+
+
+def load_problems(load: Any) -> list[Text]:
+    """Why the grader's weights did not go into the model (empty when they did)."""
+    if not isinstance(load, dict):
+        return [t("load_failed", detail=str(load))]
+    if load.get("error"):
+        return [t("load_failed", detail=load["error"])]
+    if load.get("unexpected"):
+        return [t("load_missing", keys=", ".join(load["unexpected"]))]
+    return []
+
+
+def output_problems(label: str, got: Any, expected: np.ndarray) -> list[Text]:
+    if not isinstance(got, TensorData):
+        return [t("output_not_tensor", shape=tuple(expected.shape), got=_kind(got))]
+    return compare(label, got, expected, MODULE_RTOL)
+
+
+def matches(got: Any, expected: np.ndarray) -> bool:
+    have = as_array(got)
+    return have is not None and not compare("", have, expected, MODULE_RTOL)
+
+
+def missing_grads(grads: Any, keys: Iterable[str]) -> list[str]:
+    """Parameters whose gradient is None or all zero."""
+    grads = grads if isinstance(grads, dict) else {}
+    absent = []
+    for key in keys:
+        value = as_array(grads.get(key))
+        if value is None or not np.any(value):
+            absent.append(key)
+    return absent
+
+
+def _kind(value: Any) -> str:
+    from grader.judging import kind_of
+    return kind_of(value)

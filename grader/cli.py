@@ -51,6 +51,20 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--output-kb", type=int, default=Limits.output_kb, metavar="KB",
                         help="captured output kept per exercise (default 32)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--watch", action="store_true",
+                        help="grade again each time you save an exercise file (Ctrl-C to stop)")
+    return parser
+
+
+def build_notebook_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m grader notebook",
+                     description="Write the whole course (every exercise stub) as one notebook.")
+    parser.add_argument("--out", type=Path, default=Path("course.ipynb"), metavar="FILE",
+                        help="the notebook to write (default: course.ipynb; - for stdout)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite the notebook if it exists (your work in it is lost)")
+    parser.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                        help="the directory of exercise files (default: the kit's exercises)")
     return parser
 
 
@@ -60,8 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     except UsageError as exc:
         print(f"python -m grader: error: {exc}", file=sys.stderr)
-        print("usage: python -m grader PATH [PATH ...] [--format FORMAT] [--seed N] | "
-              "--batch DIR [--jobs N]  (see --help)", file=sys.stderr)
+        print("usage: python -m grader PATH [PATH ...] [--format FORMAT] [--seed N] [--watch] | "
+              "--batch DIR [--jobs N] | notebook [--out FILE]  (see --help)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -73,7 +87,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NOT_FULL
 
 
+def _notebook(argv: list[str]) -> int:
+    from grader.notebook import write_notebook
+
+    args = build_notebook_parser().parse_args(argv)
+    if args.source is not None and not args.source.is_dir():
+        raise UsageError(f"--from needs a directory: {args.source}")
+    out = args.out
+    if str(out) != "-":
+        if out.exists() and not args.force:
+            raise UsageError(f"{out} exists; it may hold your work. Use --out OTHER.ipynb, "
+                             "or --force to overwrite it")
+        if not out.parent.is_dir():
+            raise UsageError(f"no such directory: {out.parent}")
+    notebook = write_notebook(out, args.source)
+    if str(out) != "-":
+        count = len(notebook.metadata["torchkit"]["exercises"])
+        print(f"wrote {out} ({count} exercises). Grade it with: python -m grader {out}",
+              file=sys.stderr)
+    return EXIT_FULL_MARKS
+
+
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["notebook"]:
+        return _notebook(argv[1:])
     pm = plugin_manager()
     exercises = collect_exercises(pm)
     reporters = collect_reporters(pm)
@@ -94,6 +131,10 @@ def _main(argv: list[str]) -> int:
         raise UsageError(f"unknown exercise {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.watch and args.batch is not None:
+        raise UsageError("--watch grades one submission; it takes no --batch")
+    if args.watch and args.format != "terminal":
+        raise UsageError("--watch shows the terminal report; it takes no --format")
 
     limits = Limits(timeout=args.timeout or Limits.timeout, memory_mb=args.memory,
                     output_kb=args.output_kb)
@@ -105,9 +146,12 @@ def _main(argv: list[str]) -> int:
         names = tuple(e.name for e in grader.exercises)
         if args.batch is not None:
             return _batch(pm, grader, args, reporters, names, color)
+        settings = ReportSettings(batch=False, lang=args.lang, color=color, exercise_names=names)
+        if args.watch:
+            from grader.watch import watch
+            return watch(pm, grader, args.paths, settings)
         submission = pm.hook.grader_load_submission(paths=args.paths, id=_id_of(args.paths))
         report = grader.grade(submission)
-        settings = ReportSettings(batch=False, lang=args.lang, color=color, exercise_names=names)
         print(reporters[args.format]([report], settings))
         return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
 

@@ -7,6 +7,8 @@ submission of a batch.
 
 from __future__ import annotations
 
+import ast
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -47,11 +49,16 @@ class Grader:
         self.options = options
         self.exercises = [e for e in exercises if not options.only or e.name in options.only]
         self.solutions_dir = solutions_dir
-        self.reference_submission = load_paths([solutions_dir], "reference")
-        self.reference: dict[tuple[int, str], Outcome] = {}
-        self._tmp = tempfile.mkdtemp(prefix="grader-")
+        # The sandbox forks its zygotes from here: before the grader reads any reference
+        # source, so that no worker finds a solution in its own memory (gc.get_objects()).
         self.sandbox = Sandbox(warm_up, make_worker_main({e.name: e for e in exercises}),
                                jobs=options.jobs)
+        # An exercise pack's own references come first, so that they win over a kit
+        # solution of the same name.
+        packs = dict.fromkeys(Path(e.solution) for e in exercises if e.solution)
+        self.reference_submission = load_paths([*packs, solutions_dir], "reference")
+        self.reference: dict[tuple[int, str], Outcome] = {}
+        self._tmp = tempfile.mkdtemp(prefix="grader-")
 
     def close(self) -> None:
         self.sandbox.close()
@@ -76,9 +83,22 @@ class Grader:
         if role == "student" and not any(_inside(p, self.solutions_dir)
                                          for p in submission.search_path):
             forbidden = str(self.solutions_dir)
-        return {"exercise": exercise.name, "seed": self.options.seed, "role": role,
-                "sources": [source.to_job()], "search_path": list(submission.search_path),
-                "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
+        job = {"exercise": exercise.name, "seed": self.options.seed, "role": role,
+               "sources": [source.to_job()], "search_path": list(submission.search_path),
+               "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
+        if forbidden and self._is_reference_file(source.path):
+            job["violation"] = f"open {source.path}"  # a link to a reference file
+        return job
+
+    def _is_reference_file(self, path: str) -> bool:
+        """Whether a submitted file is a reference file itself (a symbolic or hard link)."""
+        for reference in self.reference_submission.sources:
+            try:
+                if os.path.samefile(path, reference.path):
+                    return True
+            except OSError:
+                continue
+        return _inside(path, self.solutions_dir)
 
     def grade(self, submission: Submission) -> Report:
         return next(iter(self.grade_many([submission])))
@@ -150,6 +170,20 @@ class Grader:
                       notes=tuple(notes))
 
 
+def _is_empty(source: Source) -> bool:
+    """Whether a file holds no code at all (nothing, or only comments and a docstring)."""
+    codes = [source.code] if source.kind == "module" else [code for _, code in source.cells]
+    for code in codes:
+        try:
+            body = ast.parse(code).body
+        except Exception:  # noqa: BLE001 - SyntaxError, or MemoryError/RecursionError on deep nesting
+            return False
+        if any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+               for node in body):
+            return False
+    return True
+
+
 def _inside(path: str | Path, root: Path) -> bool:
     try:
         Path(path).resolve().relative_to(root.resolve())
@@ -191,10 +225,11 @@ def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> t
     return "error", t("raised", type=kind, message=message, where=_where(error))
 
 
-def _load_error_text(error: dict[str, Any]) -> Text:
-    file = Path(str(error.get("file", "?"))).name
+def _load_error_text(error: dict[str, Any], source_path: str = "?") -> Text:
+    # An error raised before any line ran (null bytes in the source) names no file or line.
+    file = Path(str(error.get("file") or source_path)).name
     if error.get("type") in ("SyntaxError", "IndentationError", "TabError"):
-        return t("syntax_error", file=file, line=error.get("line"),
+        return t("syntax_error", file=file, line=error.get("line") or "?",
                  message=error.get("message", ""), text=error.get("text", ""))
     if error.get("type") == "SystemExit":
         return t("exit_at_import", file=file, message=error.get("message") or "no code")
@@ -242,6 +277,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
     if source is None:
         return everything("failed", t("missing_exercise", file=exercise.name,
                                       names=", ".join(exercise.names)))
+    if _is_empty(source):
+        return everything("error", t("empty_file", file=Path(source.path).name))
     ref_loaded, ref_probes = _frames(reference)
     if reference is None or not reference.finished or ref_loaded.get("load_error"):
         detail = "no reference result" if reference is None else (
@@ -256,6 +293,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         return everything("failed", t("violation", what=_short(str(violations[0].get("what")))))
     if outcome.bad_channel:
         return everything("failed", t("bad_channel", detail=outcome.bad_channel))
+    if outcome.killed_sandbox:
+        return everything("error", t("killed_sandbox"))
     if not loaded:
         if outcome.timed_out:
             return everything("timeout", t("timeout", seconds=outcome.job["limits"]["timeout"]))
@@ -264,7 +303,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
             return everything("error", t("internal", detail=_short(str(fatal.get("error")))))
         return everything("error", t("crashed", how=outcome.exit or "no result"))
     if loaded.get("load_error"):
-        return everything("error", _load_error_text(loaded["load_error"]))
+        return everything("error", _load_error_text(loaded["load_error"], source.path))
 
     missing = set(loaded.get("missing") or ())
     checks: list[CheckResult] = []

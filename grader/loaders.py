@@ -6,6 +6,9 @@ The grader only reads files here; nothing of the submission runs in this process
 from __future__ import annotations
 
 import ast
+import json
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -13,6 +16,9 @@ from typing import Any, Iterable
 from grader import hookimpl
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+#: A notebook may be large because of its outputs (plots); only its code counts against
+#: MAX_SOURCE_BYTES.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,25 +52,48 @@ class Submission:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     def source_for(self, exercise_name: str, public_names: Iterable[str]) -> Source | None:
-        """The file named after the exercise, else the first that defines its names."""
+        """The file named after the exercise, else the one that defines most of its names.
+
+        A renamed or copied file ("Copy of course.ipynb", "e01_numpy_grads (1).py") is
+        found by what it defines; among several, the one defining more of the exercise's
+        names wins, then the first in path order.
+        """
         for source in self.sources:
             if source.module_name == exercise_name:
                 return source
         wanted = set(public_names)
+        best: Source | None = None
+        best_count = 0
         for source in self.sources:
-            if source.defines & wanted:
-                return source
-        return None
+            count = len(source.defines & wanted)
+            if count > best_count:
+                best, best_count = source, count
+        return best
+
+
+_COMPOUND = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
+if hasattr(ast, "TryStar"):
+    _COMPOUND += (ast.TryStar,)
+_DEFINITION = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)"
+                         r"|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
 def top_level_names(code: str) -> frozenset[str]:
-    """Names a piece of code defines at top level (best effort; empty on a syntax error)."""
+    """Names a piece of code defines at top level (best effort).
+
+    Definitions nested in top-level `if`/`try`/`with`/`for`/`while` count too. Code
+    with a syntax error is scanned line by line for `def`, `class` and assignments at
+    column 0, so that a renamed file with a typo is still matched to its exercise
+    (and the typo reported) instead of being reported as missing.
+    """
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
-        return frozenset()
+        return frozenset(a or b for a, b in _DEFINITION.findall(code))
     names: set[str] = set()
-    for node in tree.body:
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -76,41 +105,143 @@ def top_level_names(code: str) -> frozenset[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, _COMPOUND):
+            for block in ("body", "orelse", "finalbody"):
+                pending.extend(getattr(node, block, None) or ())
+            for handler in getattr(node, "handlers", None) or ():
+                pending.extend(handler.body)
     return frozenset(names)
 
 
+_HELP = re.compile(r"^\s*(?:\?\??[\w.]+|[\w.]+\?\??)\s*$")        # `np.dot?`, `??torch.mm`
+_MAGIC_ASSIGN = re.compile(r"^\s*[\w.]+\s*=\s*[%!]")                  # `files = !ls`
+
+
+def _is_magic(line: str) -> bool:
+    stripped = line.lstrip()
+    return (stripped.startswith(("%", "!")) and not stripped.startswith("!=")) \
+        or bool(_HELP.match(line)) or bool(_MAGIC_ASSIGN.match(line))
+
+
+def _scan(line: str, state: dict) -> None:
+    """Advance the lexical state over one line: open triple-quoted string, bracket depth,
+    backslash continuation. Good enough to tell where a logical line starts."""
+    i, n = 0, len(line)
+    state["continued"] = False
+    while i < n:
+        quote = state["triple"]
+        if quote:
+            if line[i] == "\\":
+                i += 2
+                continue
+            if line.startswith(quote, i):
+                state["triple"] = ""
+                i += 3
+                continue
+            i += 1
+            continue
+        char = line[i]
+        if char == "#":
+            return
+        if char in "\"'":
+            if line.startswith(char * 3, i):
+                state["triple"] = char * 3
+                i += 3
+                continue
+            i += 1
+            while i < n and line[i] != char:
+                i += 2 if line[i] == "\\" else 1
+            i += 1
+            continue
+        if char in "([{":
+            state["depth"] += 1
+        elif char in ")]}":
+            state["depth"] = max(0, state["depth"] - 1)
+        elif char == "\\" and i == n - 1:
+            state["continued"] = True
+        i += 1
+
+
 def strip_magics(code: str) -> str | None:
-    """A notebook cell as Python: None for a `%%` cell magic, magic lines as `pass`."""
+    """A notebook cell as Python: None for a `%%` cell magic, IPython-only lines as `pass`.
+
+    Only lines where a statement starts are looked at (not lines inside a multi-line
+    string or a bracket), so a docstring line that starts with `%` is kept. Line magics
+    and shell lines (`%…`, `!…`, `x = !…`) and help lines (`obj?`) become `pass`
+    (their backslash continuations blank lines), so line numbers stay the same.
+    """
     if code.lstrip().startswith("%%"):
         return None
     lines = []
+    state = {"triple": "", "depth": 0, "continued": False}
+    in_magic = False
     for line in code.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
+        if in_magic:
+            in_magic = line.rstrip().endswith("\\")
+            lines.append("")
+            continue
+        at_start = not state["triple"] and not state["depth"] and not state["continued"]
+        if at_start and _is_magic(line):
+            stripped = line.lstrip()
             lines.append(line[: len(line) - len(stripped)] + "pass")
-        else:
-            lines.append(line)
+            in_magic = line.rstrip().endswith("\\")
+            continue
+        _scan(line, state)
+        lines.append(line)
     return "\n".join(lines)
 
 
-def _read_text(path: Path) -> str:
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        raise ValueError(f"{path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB")
-    return path.read_text(encoding="utf-8", errors="replace")
+def _read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
+    if path.stat().st_size > limit:
+        raise ValueError(f"{path.name} is larger than {limit // 1024} KiB")
+    # utf-8-sig: files saved by some Windows editors start with a byte-order mark.
+    return path.read_text(encoding="utf-8-sig", errors="replace")
+
+
+def _joined(source: Any) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list):
+        return "".join(part for part in source if isinstance(part, str))
+    return ""
+
+
+def _notebook_cells(text: str) -> list[dict[str, Any]]:
+    """The raw cells of a notebook (nbformat 4 read as plain JSON, older ones converted).
+
+    Only the cells matter to the grader, so a notebook without metadata, with odd
+    outputs or without cell ids (hand-written, exported by another tool, saved by
+    Colab) is read as it is rather than rejected by validation.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a Jupyter notebook (no JSON object at top level)")
+    if isinstance(data.get("cells"), list):
+        return [c for c in data["cells"] if isinstance(c, dict)]
+    if "worksheets" in data:   # nbformat 3 and older: let nbformat convert it
+        import nbformat
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
+        return [dict(c) for c in notebook.cells]
+    raise ValueError("not a Jupyter notebook (no cells)")
 
 
 def read_notebook_cells(path: Path) -> tuple[tuple[int, str], ...]:
     """Code cells of a notebook, numbered from 1 among code cells, magics stripped."""
-    import nbformat
-
-    notebook = nbformat.reads(_read_text(path), as_version=4)
     cells = []
     number = 0
-    for cell in notebook.cells:
+    size = 0
+    for cell in _notebook_cells(_read_text(path, MAX_NOTEBOOK_BYTES)):
         if cell.get("cell_type") != "code":
             continue
         number += 1
-        code = strip_magics(cell.get("source", ""))
+        source = _joined(cell.get("source", ""))
+        size += len(source)
+        if size > MAX_SOURCE_BYTES:
+            raise ValueError(f"{path.name} holds more than {MAX_SOURCE_BYTES // 1024} KiB of code")
+        code = strip_magics(source)
         if code is not None:
             cells.append((number, code))
     return tuple(cells)
@@ -130,6 +261,14 @@ def load_file(path: Path) -> tuple[Source | None, str | None]:
         return None, f"could not read {path.name}: {type(exc).__name__}: {exc}"
 
 
+def _is_ipython_export(path: Path) -> bool:
+    """Whether a .py file is a notebook exported by Jupyter (`get_ipython().run_line_magic`)."""
+    try:
+        return "get_ipython()" in _read_text(path)
+    except (OSError, ValueError):
+        return False
+
+
 def load_paths(paths: Iterable[Path], id: str) -> Submission:
     sources: list[Source] = []
     problems: list[str] = []
@@ -138,9 +277,14 @@ def load_paths(paths: Iterable[Path], id: str) -> Submission:
         if path.is_dir():
             files = sorted(p for p in path.iterdir()
                            if p.suffix in (".py", ".ipynb") and not p.name.startswith((".", "_")))
-            # A .py file wins over a notebook of the same name (a notebook saved as a script).
-            stems = {p.stem for p in files if p.suffix == ".py"}
-            files = [p for p in files if p.suffix == ".py" or p.stem not in stems]
+            # A .py file wins over a notebook of the same name (a notebook saved as a
+            # script), unless it is Jupyter's export, which only runs inside IPython.
+            notebooks = {p.stem for p in files if p.suffix == ".ipynb"}
+            exports = {p.stem for p in files if p.suffix == ".py" and p.stem in notebooks
+                       and _is_ipython_export(p)}
+            stems = {p.stem for p in files if p.suffix == ".py"} - exports
+            files = [p for p in files if (p.suffix == ".py" and p.stem not in exports)
+                     or (p.suffix == ".ipynb" and p.stem not in stems)]
             search.append(str(path.resolve()))
         else:
             files = [path]

@@ -31,6 +31,11 @@ COMMON: dict[str, dict[str, str]] = {
         "en": "`{name}` is not defined in your submission; the exercise needs {names}.",
         "ko": "제출물에 `{name}`이(가) 정의되어 있지 않습니다. 이 문제에는 {names}이(가) 필요합니다.",
     },
+    "empty_file": {
+        "en": "{file} is empty: there is no code in it to grade (was it saved before it was "
+              "handed in?).",
+        "ko": "{file}이(가) 비어 있습니다: 채점할 코드가 없습니다 (제출하기 전에 저장했나요?).",
+    },
     "syntax_error": {
         "en": "Syntax error in {file}, line {line}: {message}\n    {text}",
         "ko": "{file}의 {line}번째 줄에 문법 오류가 있습니다: {message}\n    {text}",
@@ -79,6 +84,12 @@ COMMON: dict[str, dict[str, str]] = {
               "the reference is not a submission: no credit for this exercise.",
         "ko": "제출물이 키트의 참고 답안을 사용하려 했습니다 ({what}). 참고 답안을 베끼는 것은 "
               "제출로 인정되지 않으므로 이 문제는 0점입니다.",
+    },
+    "killed_sandbox": {
+        "en": "Your code killed the grader's sandbox process (the one that runs it), so "
+              "this exercise could not be graded: no credit.",
+        "ko": "코드가 채점기의 샌드박스 프로세스(코드를 실행하는 프로세스)를 종료시켜 이 문제를 "
+              "채점할 수 없었습니다: 0점입니다.",
     },
     "internal": {
         "en": "Internal grader error ({detail}). This check was left ungraded, not marked "

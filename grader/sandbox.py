@@ -30,6 +30,7 @@ Shape (Linux, fork-based):
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import json
 import os
 import resource
@@ -81,6 +82,7 @@ class Outcome:
     exit: str = ""               # "" for a clean exit, else a description (signal, exit code)
     timed_out: bool = False
     bad_channel: str = ""        # set when the result channel carried something malformed
+    killed_sandbox: bool = False  # its worker killed the zygote (whatever it sent before)
     seconds: float = 0.0
 
     @property
@@ -413,6 +415,7 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
         os.dup2(output_w, 2)
         os.close(devnull)
         os.close(output_w)
+        _only_own_streams(result_w)
         limits = job["limits"]
         _apply_rlimits(limits["memory_mb"], limits["file_mb"])
         worker_main(job, result_w)
@@ -428,6 +431,29 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
         except Exception:
             pass
         os._exit(70)
+
+
+def _only_own_streams(result_w: int) -> None:
+    """Leave the worker no way to write where the grader writes.
+
+    Whatever else the grader had open when the nursery was forked (a test runner's
+    capture files, a terminal, a pipe to its caller) is closed; `sys.stdout` and
+    `sys.stderr` are new streams on fds 1 and 2 (the grader's may be any object:
+    pytest's capture, a notebook's stream), and faulthandler, if it is on, reports
+    there too.
+    """
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if limit == resource.RLIM_INFINITY or limit > 1 << 20:
+        limit = 1 << 20
+    os.closerange(3, result_w)
+    os.closerange(result_w + 1, limit)
+    sys.stdin = sys.__stdin__ = open(0, closefd=False)
+    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", errors="backslashreplace",
+                                       closefd=False)
+    sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",
+                                       closefd=False, buffering=1)
+    if faulthandler.is_enabled():
+        faulthandler.enable(file=sys.stderr)
 
 
 def _apply_rlimits(memory_mb: int, file_mb: int) -> None:
@@ -670,6 +696,7 @@ class Sandbox:
                 yield state.finish()  # it had finished before
             elif state.tries:
                 state.outcome.exit = KILLED_ZYGOTE
+                state.outcome.killed_sandbox = True
                 yield state.finish()
             else:
                 job, limits, _tries = state.entry
@@ -677,7 +704,8 @@ class Sandbox:
         if starting is not None:
             job, limits, tries = starting
             if tries:
-                yield Outcome({**job, "limits": limits.to_json()}, exit=KILLED_ZYGOTE)
+                yield Outcome({**job, "limits": limits.to_json()}, exit=KILLED_ZYGOTE,
+                              killed_sandbox=True)
             else:
                 pending.appendleft((job, limits, 1))
         try:

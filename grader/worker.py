@@ -2,6 +2,8 @@
 
 Everything here executes in the forked, untrusted process. It only ever
 *sends* data (frames on the result pipe); verdicts are made in the grader.
+The grader accepts only frames of the shapes `sandbox._well_formed` knows (anything
+else is tampering): a new frame kind or field type must be added there too.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def warm_up() -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-    _defer_dynamo(torch)
+    _defer_imports()
     # What nearly every worker needs, once; rarer imports (gradcheck's sympy) stay lazy
     # so that they run in parallel workers rather than before the first fork.
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
@@ -61,45 +63,87 @@ def warm_up() -> None:
     optimizer.step()
 
 
-class _DeferredDynamo(types.ModuleType):
-    """Stands in for `torch._dynamo` until something needs more than eager mode does.
+# Two lazy imports of torch cost as much as importing torch itself, and eager code
+# only ever calls trivial functions of them: every optimizer step runs
+# `import torch._dynamo; torch._dynamo.graph_break()`, and every backward with an
+# explicit gradient imports sympy through `symbolic_shapes` for `sym_eq`. In the
+# workers these modules are stood in for by fast eager versions of those few
+# functions; any other use (torch.compile, a submodule, a symbolic value) loads
+# the real module first, so behaviour is unchanged.
 
-    Every optimizer step runs `import torch._dynamo; torch._dynamo.graph_break()`,
-    and importing torch._dynamo costs about as much as importing torch itself.
-    Outside `torch.compile`, `graph_break()` does nothing and `disable(fn)` is
-    `fn`; anything else loads the real module, so behaviour is unchanged.
-    """
-
-    def graph_break(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def disable(self, fn: Any = None, recursive: bool = True, **kwargs: Any) -> Any:
-        if fn is None:
-            return lambda f: f
-        return fn
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_load_real_dynamo(), name)
-
-
-def _load_real_dynamo() -> types.ModuleType:
+def _real(name: str) -> types.ModuleType:
     import importlib
 
-    import torch
+    module = sys.modules.get(name)
+    if isinstance(module, _Deferred):
+        del sys.modules[name]
+        module = importlib.import_module(name)
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules[parent], child, module)
+    return module if module is not None else importlib.import_module(name)
 
-    if isinstance(sys.modules.get("torch._dynamo"), _DeferredDynamo):
-        del sys.modules["torch._dynamo"]
-    real = importlib.import_module("torch._dynamo")
-    torch._dynamo = real
-    return real
+
+class _Deferred(types.ModuleType):
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(_real(self.__name__), attr)
 
 
-def _defer_dynamo(torch: types.ModuleType) -> None:
-    if "torch._dynamo" in sys.modules or os.environ.get("GRADER_REAL_DYNAMO"):
+class _LoadRealParent:
+    """Meta path hook: importing a submodule of a stand-in loads the real package first."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
+        parent = fullname.rpartition(".")[0]
+        if isinstance(sys.modules.get(parent), _Deferred):
+            _real(parent)
+        return None
+
+
+def _sym_eq(x: Any, y: Any) -> Any:
+    if isinstance(x, (tuple, list)) and isinstance(y, (tuple, list)):
+        return len(x) == len(y) and all(_sym_eq(a, b) for a, b in zip(x, y))
+    if type(x) is int and type(y) is int:
+        return x == y
+    return _real("torch.fx.experimental.symbolic_shapes").sym_eq(x, y)
+
+
+def _expect_true(a: Any, skip: int = 0) -> Any:
+    if type(a) is bool:
+        return a
+    return _real("torch.fx.experimental.symbolic_shapes").expect_true(a, skip + 1)
+
+
+def _disable(fn: Any = None, recursive: bool = True, **kwargs: Any) -> Any:
+    return (lambda f: f) if fn is None else fn
+
+
+STAND_INS = {
+    "torch._dynamo": {"graph_break": lambda *a, **k: None, "disable": _disable},
+    "torch.fx.experimental.symbolic_shapes": {"sym_eq": _sym_eq, "expect_true": _expect_true},
+}
+
+
+def _defer_imports() -> None:
+    import importlib.util
+
+    if os.environ.get("GRADER_NO_STAND_INS"):
         return
-    stand_in = _DeferredDynamo("torch._dynamo")
-    sys.modules["torch._dynamo"] = stand_in
-    torch._dynamo = stand_in
+    for name, functions in STAND_INS.items():
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        stand_in = _Deferred(name)
+        stand_in.__dict__.update(functions)
+        if spec.submodule_search_locations is not None:
+            stand_in.__path__ = list(spec.submodule_search_locations)
+        sys.modules[name] = stand_in
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules[parent], child, stand_in)
+    sys.meta_path.insert(0, _LoadRealParent)
 
 
 def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int], None]:
@@ -210,6 +254,8 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
         sys.path.insert(0, path)
     if job["role"] == "student" and job.get("forbidden"):
         _install_guard(job["forbidden"], send)
+        if job.get("violation"):  # the grader found the file to be a reference file
+            send({"kind": "violation", "what": job["violation"]})
     filenames = {s["path"] for s in job["sources"]}
     _reseed(seed)
     names, cell_errors, load_error = load_sources(job["sources"], filenames)

@@ -1,4 +1,8 @@
-"""Builtin reporters, by `--format` name. A reporter turns reports into the text on stdout."""
+"""Builtin reporters, by `--format` name. A reporter turns reports into the text on stdout.
+
+terminal (default), json, csv, and for other tools: junit (JUnit XML for CI),
+gradescope (Gradescope's results.json), markdown (a table to paste or post).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from typing import Callable, Mapping, Sequence
 
 from grader import hookimpl
 from grader.model import Report
+from grader.reporters.gradescope import render_gradescope
+from grader.reporters.junit import render_junit
+from grader.reporters.markdown import render_markdown
 from grader.reporters.terminal import render_terminal
 
 
@@ -55,4 +62,5 @@ def _number(value: float) -> str:
 @hookimpl(trylast=True)
 def grader_reporters() -> Mapping[str, Reporter]:
     """The builtin formats."""
-    return {"terminal": render_terminal, "json": render_json, "csv": render_csv}
+    return {"terminal": render_terminal, "json": render_json, "csv": render_csv,
+            "junit": render_junit, "gradescope": render_gradescope, "markdown": render_markdown}

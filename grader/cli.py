@@ -167,10 +167,17 @@ def batch_entries(directory: Path) -> list[Path]:
                   and (p.is_dir() or p.suffix in (".py", ".ipynb")))
 
 
+def student_ids(entries: list[Path]) -> list[str]:
+    """Each entry's name without .py/.ipynb (a folder keeps its whole name, dots too);
+    where two entries would share an id (bob/ and bob.py), both keep their full names."""
+    ids = [entry.stem if entry.is_file() else entry.name for entry in entries]
+    return [entry.name if ids.count(id_) > 1 else id_ for entry, id_ in zip(entries, ids)]
+
+
 def _batch(pm, grader: Grader, args, reporters, names, color: bool) -> int:
     entries = batch_entries(args.batch)
-    submissions = [pm.hook.grader_load_submission(paths=[entry], id=entry.stem)
-                   for entry in entries]
+    submissions = [pm.hook.grader_load_submission(paths=[entry], id=student_id)
+                   for entry, student_id in zip(entries, student_ids(entries))]
     progress = sys.stderr.isatty()
     reports = []
     for report in grader.grade_many(submissions):

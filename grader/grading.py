@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from grader import codec
+from grader.codec import TensorData
 from grader.exercise import Check, Exercise, JudgeContext, Text, Verdict, t
 from grader.loaders import Source, Submission, load_paths
 from grader.messages import render, render_lines
@@ -58,6 +61,7 @@ class Grader:
         packs = dict.fromkeys(Path(e.solution) for e in exercises if e.solution)
         self.reference_submission = load_paths([*packs, solutions_dir], "reference")
         self.reference: dict[tuple[int, str], Outcome] = {}
+        self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
         self._tmp = tempfile.mkdtemp(prefix="grader-")
 
     def close(self) -> None:
@@ -79,10 +83,11 @@ class Grader:
 
     def _job(self, exercise: Exercise, source: Source, submission: Submission,
              role: str, index: int) -> dict[str, Any]:
-        forbidden = ""
+        forbidden: list[str] = []
         if role == "student" and not any(_inside(p, self.solutions_dir)
                                          for p in submission.search_path):
-            forbidden = str(self.solutions_dir)
+            forbidden = [str(self.solutions_dir)]
+            forbidden += [e.solution for e in self.exercises if e.solution]
         job = {"exercise": exercise.name, "seed": self.options.seed, "role": role,
                "sources": [source.to_job()], "search_path": list(submission.search_path),
                "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
@@ -145,7 +150,6 @@ class Grader:
             else:
                 outcomes[job["index"]][job["exercise"]] = outcome
                 waiting[job["index"]] -= 1
-            shutil.rmtree(job["workdir"], ignore_errors=True)
             yield from ready()
 
     # -- judging -------------------------------------------------------------
@@ -155,8 +159,12 @@ class Grader:
         results = []
         for exercise in self.exercises:
             reference = self.reference.get((self.options.seed, exercise.name))
+            key = (exercise.name, self.options.seed)
+            if key not in self._inputs:
+                self._inputs[key] = _frozen(exercise.make_inputs(self.options.seed))
             judged = judge_exercise(exercise, sources[exercise.name],
-                                    outcomes.get(exercise.name), reference, self.options)
+                                    outcomes.get(exercise.name), reference, self.options,
+                                    self._inputs[key])
             results.append(judged)
             outcome = outcomes.get(exercise.name)
             if outcome is not None:
@@ -210,6 +218,13 @@ def _where(error: dict[str, Any]) -> Text | str:
              function=error.get("function", "?"))
 
 
+def _out_of_memory(error: dict[str, Any]) -> bool:
+    message = str(error.get("message", ""))
+    return error.get("type") == "MemoryError" or any(
+        sign in message for sign in ("can't allocate memory", "DefaultCPUAllocator",
+                                     "Cannot allocate memory"))
+
+
 def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> tuple[str, Text]:
     """A student's exception as (status, message)."""
     kind = error.get("type", "Exception")
@@ -219,13 +234,12 @@ def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> t
                            todo=message)
     if kind == "SystemExit":
         return "error", t("exited", message=message or "no code")
-    if kind == "MemoryError" or "can't allocate memory" in message \
-            or "DefaultCPUAllocator" in message or "Cannot allocate memory" in message:
+    if _out_of_memory(error):
         return "error", t("memory", limit=options.limits.memory_mb, message=message)
     return "error", t("raised", type=kind, message=message, where=_where(error))
 
 
-def _load_error_text(error: dict[str, Any], source_path: str = "?") -> Text:
+def _load_error_text(error: dict[str, Any], source_path: str, options: Options) -> Text:
     # An error raised before any line ran (null bytes in the source) names no file or line.
     file = Path(str(error.get("file") or source_path)).name
     if error.get("type") in ("SyntaxError", "IndentationError", "TabError"):
@@ -233,6 +247,8 @@ def _load_error_text(error: dict[str, Any], source_path: str = "?") -> Text:
                  message=error.get("message", ""), text=error.get("text", ""))
     if error.get("type") == "SystemExit":
         return t("exit_at_import", file=file, message=error.get("message") or "no code")
+    if _out_of_memory(error):
+        return t("memory", limit=options.limits.memory_mb, message=_short(error.get("message", "")))
     if error.get("type") == "NotImplementedError":
         return t("not_implemented", name=error.get("function") or file,
                  todo=_short(error.get("message", "")))
@@ -254,8 +270,31 @@ def _frames(outcome: Outcome | None) -> tuple[dict, dict[tuple[str, str | None],
     return loaded, probes
 
 
+def _frozen(value: Any) -> Any:
+    """Arrays made read-only: decoded results and inputs are shared by many judges."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, TensorData):
+        value.array.flags.writeable = False
+    elif isinstance(value, dict):
+        for item in value.values():
+            _frozen(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _frozen(item)
+    return value
+
+
+def _result(frame: dict[str, Any]) -> Any:
+    """A probe frame's result, decoded once (a reference frame serves a whole batch)."""
+    if "_decoded" not in frame:
+        frame["_decoded"] = _frozen(codec.from_plain(frame["result"]))
+    return frame["_decoded"]
+
+
 def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome | None,
-                   reference: Outcome | None, options: Options) -> ExerciseResult:
+                   reference: Outcome | None, options: Options,
+                   inputs: dict[str, Any] | None = None) -> ExerciseResult:
     """Turn one worker's raw outputs into check results, points and feedback."""
     lang = options.lang
     catalogs = [exercise.messages]
@@ -297,13 +336,18 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         return everything("error", t("killed_sandbox"))
     if not loaded:
         if outcome.timed_out:
-            return everything("timeout", t("timeout", seconds=outcome.job["limits"]["timeout"]))
+            cells = [f["cell"] for f in outcome.frames if f.get("kind") == "cell"]
+            seconds = outcome.job["limits"]["timeout"]
+            if cells:
+                return everything("timeout", t("timeout_in_cell", seconds=seconds,
+                                               file=Path(source.path).name, cell=cells[-1]))
+            return everything("timeout", t("timeout", seconds=seconds))
         fatal = next((f for f in outcome.frames if f.get("kind") == "fatal"), None)
         if fatal is not None:
             return everything("error", t("internal", detail=_short(str(fatal.get("error")))))
         return everything("error", t("crashed", how=outcome.exit or "no result"))
     if loaded.get("load_error"):
-        return everything("error", _load_error_text(loaded["load_error"], source.path))
+        return everything("error", _load_error_text(loaded["load_error"], source.path, options))
 
     missing = set(loaded.get("missing") or ())
     checks: list[CheckResult] = []
@@ -315,8 +359,9 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
             if outcome.timed_out:
                 checks.append(result(check, "timeout",
                                      [t("timeout", seconds=outcome.job["limits"]["timeout"])]))
-            elif outcome.exit:
-                checks.append(result(check, "error", [t("crashed", how=outcome.exit)]))
+            elif outcome.exit or not outcome.finished:
+                how = outcome.exit or "exit code 0"  # os._exit(0) ends it quietly
+                checks.append(result(check, "error", [t("crashed", how=how)]))
             else:
                 checks.append(result(check, "error", [t("no_result")]))
             continue
@@ -342,9 +387,9 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                                  [t("internal", detail=f"reference probe {check.probe} failed")]))
             continue
         try:
-            ctx = JudgeContext(codec.from_plain(frame["result"]),
-                               codec.from_plain(ref_frame["result"]),
-                               exercise.make_inputs(options.seed), options.seed)
+            if inputs is None:
+                inputs = _frozen(exercise.make_inputs(options.seed))
+            ctx = JudgeContext(_result(frame), _result(ref_frame), inputs, options.seed)
             verdict = check.judge(ctx)
         except Exception as exc:  # noqa: BLE001 - a judge bug must not crash the grader
             checks.append(result(check, "error", [t("internal", detail=f"{check.name}: "
@@ -393,8 +438,7 @@ def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,
             frame = ref_probes.get((check.probe, misconception.key))
             if frame is None or "result" not in frame:
                 continue
-            mutant_ctx = JudgeContext(ctx.out, codec.from_plain(frame["result"]),
-                                      ctx.inputs, ctx.seed)
+            mutant_ctx = JudgeContext(ctx.out, _result(frame), ctx.inputs, ctx.seed)
             if check.judge(mutant_ctx).passed:
                 return misconception.key
         except Exception:  # noqa: BLE001 - a detector that cannot decide says nothing

@@ -73,6 +73,14 @@ COMMON: dict[str, dict[str, str]] = {
         "ko": "{seconds:g}초 후 중단했습니다: 코드가 너무 오래 걸립니다 (무한 루프이거나 단계가 "
               "너무 많지 않나요?).",
     },
+    "timeout_in_cell": {
+        "en": "Stopped after {seconds:g} s while running code cell {cell} of {file}: the "
+              "whole notebook runs for each exercise, so keep long experiments out of it "
+              "(start such a cell with %%time, which the grader skips).",
+        "ko": "{file}의 {cell}번째 코드 셀을 실행하던 중 {seconds:g}초가 지나 중단했습니다: 문제마다 "
+              "노트북 전체가 실행되므로 오래 걸리는 실험은 빼 두세요 (그런 셀은 %%time으로 "
+              "시작하면 채점기가 건너뜁니다).",
+    },
     "crashed": {
         "en": "The process running your code died ({how}) before this check finished: "
               "os._exit(), a segmentation fault, or a kill.",

@@ -161,9 +161,17 @@ def _reseed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _install_guard(forbidden_root: str, send: Callable[[dict], None]) -> None:
-    """Refuse (and report) any import of `solutions` or read of the reference files."""
-    root = os.path.realpath(forbidden_root)
+def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
+    """Refuse (and report) any import of `solutions` or read of a reference file.
+
+    `forbidden` holds the kit's solutions folder and each exercise pack's solution
+    file. Imports read files through `io.open_code`, which is audited as "open" too.
+    """
+    roots = [os.path.realpath(path) for path in forbidden]
+    # A file's compiled form is read instead of it once it has been imported before.
+    cached = tuple(os.path.join(os.path.dirname(root), "__pycache__",
+                                os.path.splitext(os.path.basename(root))[0] + ".")
+                   for root in roots if root.endswith(".py"))
     reported: list[str] = []
 
     def audit(event: str, args: tuple) -> None:
@@ -174,7 +182,8 @@ def _install_guard(forbidden_root: str, send: Callable[[dict], None]) -> None:
         elif event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.fsdecode(args[0])
             full = os.path.realpath(path)
-            if full == root or full.startswith(root + os.sep):
+            if any(full == root or full.startswith(root + os.sep) for root in roots) \
+                    or full.startswith(cached):
                 what = f"open {path}"
         if what is None:
             return
@@ -208,7 +217,25 @@ def _error_info(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
     return info
 
 
-def load_sources(sources: list[dict[str, Any]], filenames: set[str]) -> tuple[dict, list, dict | None]:
+class _NotebookShell:
+    """`get_ipython()` in a graded notebook: every method is a harmless no-op."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def _display(*objects: Any, **kwargs: Any) -> None:
+    """`display()` in a graded notebook prints what it is given."""
+    for obj in objects:
+        print(repr(obj))
+
+
+NOTEBOOK_BUILTINS = {"display": _display, "get_ipython": _NotebookShell}
+
+
+def load_sources(sources: list[dict[str, Any]], filenames: set[str],
+                 on_cell: Callable[[int], None] = lambda number: None
+                 ) -> tuple[dict, list, dict | None]:
     """Execute the submission's sources; return (names, cell errors, load error)."""
     names: dict[str, Any] = {}
     cell_errors: list[dict[str, Any]] = []
@@ -226,7 +253,8 @@ def load_sources(sources: list[dict[str, Any]], filenames: set[str]) -> tuple[di
                 return names, cell_errors, _error_info(exc, filenames)
             names.update(vars(module))
         else:
-            namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+            namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__,
+                                         **NOTEBOOK_BUILTINS}
             main = types.ModuleType("__main__")
             main.__dict__.update(namespace)
             sys.modules["__main__"] = main
@@ -236,6 +264,7 @@ def load_sources(sources: list[dict[str, Any]], filenames: set[str]) -> tuple[di
                 filenames.add(cell_name)
                 text = code
                 linecache.cache[cell_name] = (len(text), None, text.splitlines(True), cell_name)
+                on_cell(number)  # so that a timeout can name the cell that was running
                 try:
                     exec(compile(text, cell_name, "exec"), namespace)
                 except BaseException as exc:  # noqa: BLE001 - a failing cell is reported, the rest runs
@@ -258,7 +287,8 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
             send({"kind": "violation", "what": job["violation"]})
     filenames = {s["path"] for s in job["sources"]}
     _reseed(seed)
-    names, cell_errors, load_error = load_sources(job["sources"], filenames)
+    names, cell_errors, load_error = load_sources(
+        job["sources"], filenames, lambda number: send({"kind": "cell", "cell": number}))
     missing = [n for n in exercise.names if n not in names]
     send({"kind": "loaded", "load_error": load_error, "cell_errors": cell_errors,
           "missing": missing})

@@ -273,8 +273,6 @@ def test_wrong_use_exits_2_with_nothing_on_stdout(tmp_path, args):
     assert "error" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a directory's id is Path.stem, so "
-                   "'j.smith/' and 'j.doe/' both become 'j' (cli._batch uses entry.stem)")
 def test_directory_with_a_dot_keeps_its_whole_name(tmp_path):
     for name in ("j.smith", "j.doe"):
         directory = tmp_path / name
@@ -283,6 +281,15 @@ def test_directory_with_a_dot_keeps_its_whole_name(tmp_path):
     done = run_cli("--batch", str(tmp_path), "--format", "json", *BATCH)
     assert done.returncode == 0, done.stderr
     assert sorted(s["id"] for s in json.loads(done.stdout)["submissions"]) == ["j.doe", "j.smith"]
+
+
+def test_entries_that_would_share_an_id_keep_their_full_names(tmp_path):
+    from grader.cli import batch_entries, student_ids
+
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob.py").write_text(E01)
+    (tmp_path / "carol.ipynb").write_text("{}")
+    assert student_ids(batch_entries(tmp_path)) == ["bob", "bob.py", "carol"]
 
 
 def test_submission_killing_the_zygote_does_not_sink_the_class(tmp_path):

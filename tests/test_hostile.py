@@ -544,13 +544,16 @@ def test_batch_survives_a_zygote_killer_and_keeps_classmates_apart(tmp_path):
     assert "killed the grader's sandbox" in victim("trudy")["checks"][0]["feedback"]
 
 
-@pytest.mark.xfail(raises=subprocess.TimeoutExpired, strict=True,
-                   reason="known bug in grader/loaders.py: _read_text opens any path, so a "
-                   "FIFO named e01_numpy_grads.py blocks the grader forever (and a symlink "
-                   "to /dev/zero reads until memory runs out); it should read regular "
-                   "files only, at most MAX_SOURCE_BYTES + 1 of them")
 def test_a_fifo_in_the_submission_does_not_hang_the_grader(tmp_path):
     os.mkfifo(tmp_path / f"{VICTIM}.py")
     done = run_cli(str(tmp_path), "--format", "json", "--only", VICTIM, timeout=10)
     report = json.loads(done.stdout)
     assert next(e for e in report["exercises"] if e["name"] == VICTIM)["score"] == 0
+
+
+def test_a_link_to_an_endless_device_is_refused(tmp_path):
+    os.symlink("/dev/zero", tmp_path / f"{VICTIM}.py")
+    done = run_cli(str(tmp_path), "--format", "json", "--only", VICTIM, timeout=20)
+    report = json.loads(done.stdout)
+    assert next(e for e in report["exercises"] if e["name"] == VICTIM)["score"] == 0
+    assert any("not a regular file" in note for note in report.get("notes", []))

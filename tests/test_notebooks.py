@@ -265,3 +265,26 @@ def test_notebook_command(tmp_path):
     assert run_cli("notebook", "--out", str(other), "--force", cwd=tmp_path).returncode == 0
     assert run_cli("notebook", "--out", str(tmp_path / "no" / "x.ipynb")).returncode == 2
     assert run_cli("notebook", "--bogus").returncode == 2
+
+
+# -- IPython-isms and long cells --------------------------------------------------------
+
+def test_display_and_get_ipython_do_not_break_a_cell(grader, tmp_path):
+    path = write_notebook(tmp_path / "work.ipynb", [
+        v4.new_code_cell("get_ipython().run_line_magic('matplotlib', 'inline')\n"
+                         "display('hello')\n" + solution_source(E01)),
+    ])
+    report = grader.grade(load_paths([path], "work"))
+    assert exercise_result(report, E01).full_marks
+    assert not report.notes
+
+
+def test_a_timeout_in_a_notebook_names_the_cell_that_was_running(grader, tmp_path):
+    path = write_notebook(tmp_path / "work.ipynb", [
+        v4.new_code_cell(solution_source(E01)),
+        v4.new_markdown_cell("A long experiment:"),
+        v4.new_code_cell("while True:\n    pass\n"),
+    ])
+    result = exercise_result(grader.grade(load_paths([path], "work")), E01)
+    assert {c.status for c in result.checks} == {"timeout"}
+    assert "code cell 2" in result.summary and "%%time" in result.summary

@@ -100,3 +100,12 @@ def test_pack_can_be_blocked(pack_env, tmp_path):
     assert EXERCISE not in {e["name"] for e in report_of(done)["exercises"]}
     done = run_cli(str(tmp_path), "--only", EXERCISE, env=blocked)
     assert done.returncode == 2 and "unknown exercise" in done.stderr
+
+
+def test_importing_a_packs_solution_earns_nothing(pack_site, pack_env, tmp_path):
+    (tmp_path / f"{EXERCISE}.py").write_text(
+        "from torchkit_example_pack.solution.x01_square import square\n")
+    done = run_cli(str(tmp_path), "--only", EXERCISE, "--format", "json", env=pack_env)
+    (pack_result,) = report_of(done)["exercises"]
+    assert pack_result["score"] == 0
+    assert "reference solutions" in pack_result["checks"][0]["feedback"]

@@ -31,6 +31,11 @@ class Text:
     key: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    def __str__(self) -> str:  # in an f-string: English
+        from grader.messages import render
+
+        return render(self, "en", [])
+
 
 def t(key: str, /, **params: Any) -> Text:
     return Text(key, params)

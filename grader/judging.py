@@ -43,24 +43,24 @@ def as_array(value: Any) -> np.ndarray | None:
         return None
 
 
-def kind_of(value: Any) -> str:
+def kind_of(value: Any) -> Text:
     """How a value is described to a student: 'a torch tensor (float32, cpu)' and so on."""
     if isinstance(value, TensorData):
         shape = "x".join(map(str, value.shape)) or "0-d"
-        return f"a torch tensor ({value.dtype}, shape {shape}, on {value.device})"
+        return t("kind_tensor", dtype=value.dtype, shape=shape, device=value.device)
     if isinstance(value, np.ndarray):
-        return f"a NumPy array ({value.dtype}, shape {value.shape})"
+        return t("kind_ndarray", dtype=str(value.dtype), shape=tuple(value.shape))
     if isinstance(value, np.generic):
-        return f"a NumPy scalar ({value.dtype})"
+        return t("kind_npscalar", dtype=str(value.dtype))
     if isinstance(value, Opaque):
-        return f"an object of type {value.type_name}"
+        return t("kind_object", type=value.type_name)
     if value is None:
-        return "None"
+        return t("kind_none")
     if isinstance(value, tuple):
-        return f"a tuple of {len(value)}"
+        return t("kind_tuple", size=len(value))
     if isinstance(value, list):
-        return f"a list of {len(value)}"
-    return f"a Python {type(value).__name__}"
+        return t("kind_list", size=len(value))
+    return t("kind_python", type=type(value).__name__)
 
 
 def is_real_number(value: Any) -> bool:

@@ -163,6 +163,17 @@ COMMON: dict[str, dict[str, str]] = {
         "ko": "{label}: 값이 {expected}개여야 하는데 {got}개입니다.",
     },
     "ok": {"en": "Correct.", "ko": "정답입니다."},
+    # how a value is described (grader.judging.kind_of)
+    "kind_tensor": {"en": "a torch tensor ({dtype}, shape {shape}, on {device})",
+                    "ko": "torch 텐서({dtype}, 모양 {shape}, 장치 {device})"},
+    "kind_ndarray": {"en": "a NumPy array ({dtype}, shape {shape})",
+                     "ko": "NumPy 배열({dtype}, 모양 {shape})"},
+    "kind_npscalar": {"en": "a NumPy scalar ({dtype})", "ko": "NumPy 스칼라({dtype})"},
+    "kind_object": {"en": "an object of type {type}", "ko": "{type} 타입의 객체"},
+    "kind_none": {"en": "None", "ko": "None"},
+    "kind_tuple": {"en": "a tuple of {size}", "ko": "원소 {size}개짜리 튜플"},
+    "kind_list": {"en": "a list of {size}", "ko": "원소 {size}개짜리 리스트"},
+    "kind_python": {"en": "a Python {type}", "ko": "Python {type}"},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Sequence
 
 from grader.model import CheckResult, ExerciseResult, Report
@@ -29,6 +30,12 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
+def _pad(text: str, width: int) -> str:
+    """Pad to a width in terminal columns (Korean letters take two)."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)
+
+
 def _score(value: float) -> str:
     return f"{value:g}"
 
@@ -37,7 +44,7 @@ def render_exercise(exercise: ExerciseResult, labels: dict, color: bool) -> list
     status = "passed" if exercise.full_marks else "failed"
     head = f"{exercise.name}  {exercise.title}"
     score = f"{_score(exercise.score)}/{_score(exercise.max_score)}"
-    lines = [_paint(f"{MARKS[status]} {head:<62} {score:>7}", COLORS[status], color)]
+    lines = [_paint(f"{MARKS[status]} {_pad(head, 62)} {score:>7}", COLORS[status], color)]
     if exercise.summary:
         lines.append(_indent(exercise.summary, "    "))
     if not exercise.full_marks:
@@ -65,7 +72,7 @@ def _render_group(group: list[CheckResult], summary: str, color: bool) -> list[s
     mark = _paint(MARKS[first.status], COLORS[first.status], color)
     names = ", ".join(c.name for c in group)
     score = f"{_score(sum(c.score for c in group))}/{_score(sum(c.max_score for c in group))}"
-    lines = [f"  {mark} {names:<58} {score:>7}"]
+    lines = [f"  {mark} {_pad(names, 58)} {score:>7}"]
     if first.feedback and first.status != "passed" and first.feedback != summary:
         lines.append(_indent(first.feedback, "      "))
     return lines

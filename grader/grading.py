@@ -24,7 +24,7 @@ from grader.loaders import Source, Submission, load_paths
 from grader.messages import render, render_lines
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.sandbox import Limits, Outcome, Sandbox, scratch_dir
-from grader.worker import make_worker_main, warm_up
+from grader.worker import IN_WORKER_ENV, make_worker_main, warm_up
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = KIT_ROOT / "solutions"
@@ -49,6 +49,8 @@ class Grader:
 
     def __init__(self, exercises: list[Exercise], options: Options,
                  solutions_dir: Path = SOLUTIONS_DIR):
+        if os.environ.get(IN_WORKER_ENV):
+            raise RuntimeError("the grader does not run inside a submission it is grading")
         self.options = options
         self.exercises = [e for e in exercises if not options.only or e.name in options.only]
         self.solutions_dir = solutions_dir
@@ -93,6 +95,10 @@ class Grader:
                "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
         if forbidden and self._is_reference_file(source.path):
             job["violation"] = f"open {source.path}"  # a link to a reference file
+        elif forbidden:
+            copied = imports_reference(source)
+            if copied:
+                job["violation"] = f"import {copied}"
         return job
 
     def _is_reference_file(self, path: str) -> bool:
@@ -176,6 +182,46 @@ class Grader:
                                 notes.append(note)
         return Report(exercises=tuple(results), id=submission.id, seed=self.options.seed,
                       notes=tuple(notes))
+
+
+#: Modules that hold reference code: the kit's solutions, and the grader's own reference
+#: models and misconception mutants (a correct implementation is among them).
+REFERENCE_MODULES = ("solutions", "grader.checks")
+
+
+def _is_reference_module(name: str) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in REFERENCE_MODULES)
+
+
+def imports_reference(source: Source) -> str | None:
+    """The reference module a submission imports (statically visible), if any.
+
+    The worker's audit hook refuses `solutions` at run time; the grader's own
+    modules are already loaded there, so importing them raises no audit event.
+    """
+    codes = [source.code] if source.kind == "module" else [code for _, code in source.cells]
+    for code in codes:
+        try:
+            tree = ast.parse(code)
+        except Exception:  # noqa: BLE001 - a syntax error is reported when it loads
+            continue
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Call) and node.args and \
+                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                function = node.func
+                called = function.attr if isinstance(function, ast.Attribute) else \
+                    getattr(function, "id", "")
+                if called in ("__import__", "import_module"):
+                    names = [node.args[0].value]
+            found = next((n for n in names if _is_reference_module(n)), None)
+            if found:
+                return found
+    return None
 
 
 def _is_empty(source: Source) -> bool:

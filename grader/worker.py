@@ -21,6 +21,11 @@ from grader.exercise import Exercise, Skip, probe_seed
 from grader.sandbox import _send_frame
 
 
+#: Set in every worker: the grader refuses to start inside a graded submission (a notebook
+#: cell that grades the notebook would otherwise grade itself again, and again).
+IN_WORKER_ENV = "GRADER_IN_WORKER"
+
+
 class MissingName(AttributeError):
     """The submission does not define a public name the exercise needs."""
 
@@ -278,6 +283,7 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
         _send_frame(result_fd, frame)
 
     seed = int(job["seed"])
+    os.environ[IN_WORKER_ENV] = "1"  # a submission that runs the grader gets a refusal
     os.chdir(job["workdir"])
     for path in reversed(job.get("search_path", [])):
         sys.path.insert(0, path)

@@ -52,3 +52,23 @@ def test_cli_on_stubs_gives_zero_and_exit_1():
 def test_cli_wrong_use_exits_2():
     assert run_cli("no/such/path").returncode == 2
     assert run_cli().returncode == 2
+
+
+def test_hidden_seed_reference_still_full_marks_and_report_is_reproducible(tmp_path):
+    """An instructor's --seed: other data, the reference still passes, the same seed
+    gives the same report; a wrong answer fails whatever the seed."""
+    first = run_cli("solutions", "--format", "json", "--seed", "987654")
+    again = run_cli("solutions", "--format", "json", "--seed", "987654")
+    assert first.returncode == 0, first.stdout[-2000:]
+    assert json.loads(first.stdout) == json.loads(again.stdout)
+    assert json.loads(first.stdout)["seed"] == 987654
+    wrong = (SOLUTIONS / "e01_numpy_grads.py").read_text().replace(
+        "grad_y_pred = 2.0 * (y_pred - y)", "grad_y_pred = (y_pred - y)")
+    assert wrong != (SOLUTIONS / "e01_numpy_grads.py").read_text()
+    (tmp_path / "e01_numpy_grads.py").write_text(wrong)
+    for seed in ("987654", "5"):
+        done = run_cli(str(tmp_path), "--format", "json", "--seed", seed,
+                       "--only", "e01_numpy_grads")
+        assert done.returncode == 1
+        (result,) = json.loads(done.stdout)["exercises"]
+        assert {c["name"]: c["status"] for c in result["checks"]}["grad_w1"] == "failed"

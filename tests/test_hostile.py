@@ -557,3 +557,29 @@ def test_a_link_to_an_endless_device_is_refused(tmp_path):
     report = json.loads(done.stdout)
     assert next(e for e in report["exercises"] if e["name"] == VICTIM)["score"] == 0
     assert any("not a regular file" in note for note in report.get("notes", []))
+
+
+@pytest.mark.parametrize("line", [
+    "from grader.checks.common import buggy_grads as _g",
+    "import grader.checks.common as c",
+    "from grader import checks",
+    "import importlib; c = importlib.import_module('grader.checks.common')",
+])
+def test_importing_the_graders_reference_code_earns_nothing(grade, line):
+    """The grader's mutants and reference models hold correct code too: using them is
+    copying the reference."""
+    source = line + "\n" + (SOLUTIONS / f"{VICTIM}.py").read_text()
+    report = grade({f"{VICTIM}.py": source})
+    result = exercise_result(report, VICTIM)
+    assert result.score == 0
+    assert "reference solutions" in result.summary
+
+
+def test_a_notebook_that_runs_the_grader_on_itself_does_not_recurse(grade):
+    """A cell that grades the notebook would run again inside the worker that grades it."""
+    source = ("import subprocess, sys\n"
+              "subprocess.run([sys.executable, '-m', 'grader', '.'], timeout=60)\n"
+              "from grader.cli import main\n"
+              "main(['.'])\n" + (SOLUTIONS / f"{VICTIM}.py").read_text())
+    report = grade({f"{VICTIM}.py": source})
+    assert exercise_result(report, VICTIM).full_marks

@@ -110,7 +110,10 @@ EXERCISE = Exercise(
 
 @EXERCISE.probe
 def structure(sub, inputs):
-    return mc.describe_parameters(sub.TwoLayerNet(D_IN, H, D_OUT))
+    import torch
+
+    sample = torch.tensor(inputs["x"], dtype=torch.float32)
+    return mc.describe_parameters(sub.TwoLayerNet(D_IN, H, D_OUT), sample)
 
 
 @EXERCISE.probe
@@ -142,6 +145,8 @@ def layers_registered(ctx):
     if not registration:
         return passed()
     key = "layers_not_registered" if ctx.out.get("count") == 0 else None
+    if mc.missing_only_biases(ctx.out, EXPECTED):
+        key = "bias_missing"
     return failed(*registration, misconception=key)
 
 
@@ -166,11 +171,9 @@ def _loaded_or_failure(ctx):
     problems = mc.load_problems(load)
     if not problems:
         return None
-    key = None
-    if isinstance(load, dict) and load.get("unexpected"):
+    key = mc.load_misconception(load)
+    if key is None and isinstance(load, dict) and load.get("unexpected"):
         key = "layers_not_registered"
-    elif isinstance(load, dict) and "size mismatch" in str(load.get("error")):
-        key = "swapped_sizes"
     return failed(*problems, misconception=key)
 
 
@@ -190,7 +193,11 @@ def _forward_misconception(ctx):
     out, again = ctx.out.get("out"), ctx.out.get("again")
     if as_array(out) is not None and as_array(again) is not None \
             and not mc.matches(again, as_array(out)):
-        return "layer_in_forward"
+        # a fresh layer in forward leaves a registered one without gradient; dropout or
+        # noise change the output while every registered layer is still used
+        if mc.missing_grads(ctx.out.get("grads"), EXPECTED):
+            return "layer_in_forward"
+        return "random_in_forward"
     variants = {
         "relu_missing": (("linear1", None), ("linear2", None)),
         "relu_after_output": (("linear1", "relu"), ("linear2", "relu")),

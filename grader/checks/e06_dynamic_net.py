@@ -7,6 +7,7 @@ judge computes the expected output (and gradients) at every depth in NumPy.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import numpy as np
@@ -28,6 +29,13 @@ SIZES = (f"D_in={D_IN}, H={H}, D_out={D_OUT}: input_linear = nn.Linear(D_in, H),
 DEPTHS = (0, 1, 2, 3)
 INSTANCES, CALLS = 6, 10     # 60 calls; a model that fixes its depth once shows per instance
 MIN_COUNT = 4                # of 60 calls, each depth (expected 15 times); P(fewer) ~ 1e-4
+# How often each depth comes up is measured on DRAWS forward passes of one more model
+# (a model that seeds its own generator in __init__ repeats its draws in every instance,
+# so the instances above are not independent samples). Each depth must come up within
+# SIGMAS standard deviations of DRAWS / 4: a correct answer fails with probability ~1e-5,
+# while a coin flip per layer (depths 0 and 3 at 1/8) is ~8 deviations off.
+DRAWS, SIGMAS = 800, 4.5
+DRAW_SECONDS = 1.5           # a slow forward gets fewer draws (at least DRAWS // 2 to judge)
 SEPARATION = 0.05            # every two depths' outputs differ by 5% of their size or more
 
 
@@ -104,6 +112,26 @@ EXERCISE = Exercise(
             "ko": "{total}번 호출에서 깊이별 횟수가 {counts}였습니다. 0, 1, 2, 3이 각각 거의 같은 "
                   "빈도로(여기서는 최소 {least}번) 나와야 합니다.",
         },
+        "depth_spread": {
+            "en": "Over {total} forward passes the depths were drawn {counts} times; each of "
+                  "0, 1, 2, 3 should come up about equally often (here between {least} and "
+                  "{most} times).",
+            "ko": "순전파 {total}번에서 깊이별 횟수가 {counts}였습니다. 0, 1, 2, 3이 각각 거의 "
+                  "같은 빈도로 (여기서는 {least}번에서 {most}번 사이) 나와야 합니다.",
+        },
+        "wrong_signature": {
+            "en": "DynamicNet must be built as DynamicNet(D_in, H, D_out) (the grader calls "
+                  "DynamicNet({d_in}, {h}, {d_out})), but its __init__ takes {signature}. Keep "
+                  "the given __init__ with input_linear, middle_linear and output_linear. The "
+                  "newer PyTorch tutorial's DynamicNet (a polynomial with parameters a, b, c, "
+                  "d, e and a random 4th/5th-order term) is a different model from this "
+                  "exercise's.",
+            "ko": "DynamicNet은 DynamicNet(D_in, H, D_out)으로 만들어야 하는데 (채점기는 "
+                  "DynamicNet({d_in}, {h}, {d_out})을 호출합니다) __init__이 {signature}을(를) "
+                  "받습니다. input_linear, middle_linear, output_linear를 만드는 주어진 __init__을 "
+                  "그대로 두세요. 최신 PyTorch 튜토리얼의 DynamicNet(파라미터 a, b, c, d, e와 "
+                  "무작위 4차/5차 항을 가진 다항식)은 이 문제의 모델과 다른 모델입니다.",
+        },
         "no_depth_matched": {
             "en": "No output matched any depth, so nothing can be said about the depths drawn "
                   "(see the check on outputs).",
@@ -158,6 +186,14 @@ EXERCISE = Exercise(
             "ko": "깊이의 범위가 하나 어긋났습니다: random.randint(0, 3)은 양 끝(0, 1, 2, 3)을 "
                   "포함하고, range(4)와 random.randrange(4)는 4 직전에서 멈춥니다.",
         },
+        "depth_not_uniform": {
+            "en": "the four depths are not equally likely: draw the number of repetitions once, "
+                  "with random.randint(0, 3). A separate coin flip for each of three possible "
+                  "layers makes depths 1 and 2 three times as likely as 0 and 3.",
+            "ko": "네 가지 깊이가 같은 확률로 나오지 않습니다: 반복 횟수를 random.randint(0, 3)으로 "
+                  "한 번에 뽑으세요. 세 층 각각에 대해 따로 동전을 던지면 깊이 1과 2가 0과 3보다 세 배 "
+                  "자주 나옵니다.",
+        },
         "depth_fixed": {
             "en": "the depth never changes: it must be drawn at random (0 to 3) on every call.",
             "ko": "깊이가 전혀 바뀌지 않습니다: 호출할 때마다 0부터 3까지 무작위로 뽑아야 합니다.",
@@ -192,17 +228,36 @@ EXERCISE = Exercise(
 
 # ------------------------------------------------------------------ probes (worker)
 
+def _signature_mismatch(cls) -> str | None:
+    """The signature of `cls` when it cannot be called as cls(D_in, H, D_out), else None."""
+    import inspect
+
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to read: just try to build one
+        return None
+    try:
+        signature.bind(D_IN, H, D_OUT)
+    except TypeError:
+        return str(signature)[:120]
+    return None
+
+
 @EXERCISE.probe
 def calls(sub, inputs):
-    """INSTANCES fresh models with the grader's weights, each called CALLS times on one x."""
+    """INSTANCES fresh models with the grader's weights, each called CALLS times on one x,
+    then DRAWS forward passes of one more model (how often each depth comes up)."""
     import torch
 
+    signature = _signature_mismatch(sub.DynamicNet)
+    if signature is not None:
+        return {"signature": signature}
     x = torch.tensor(inputs["x"], dtype=torch.float32)
     upstream = torch.tensor(inputs["upstream"], dtype=torch.float32)
     models, structure = [], None
     for _ in range(INSTANCES):
         model = sub.DynamicNet(D_IN, H, D_OUT)
-        structure = structure or mc.describe_parameters(model)
+        structure = structure or mc.describe_parameters(model, x)
         load = mc.load_weights(model, weights_of(inputs))
         if load["error"] or load["unexpected"]:
             return {"structure": structure, "load": load}
@@ -215,7 +270,20 @@ def calls(sub, inputs):
                 (out * upstream).sum().backward()
             results.append({"out": out, "grads": mc.gradients(model, EXPECTED)})
         models.append(results)
-    return {"structure": structure, "load": load, "models": models}
+    model = sub.DynamicNet(D_IN, H, D_OUT)
+    mc.load_weights(model, weights_of(inputs))
+    draws = []
+    deadline = time.monotonic() + DRAW_SECONDS
+    with torch.no_grad():
+        for _ in range(DRAWS):
+            if time.monotonic() > deadline:
+                break
+            out = model(x)
+            if not isinstance(out, torch.Tensor) or out.shape != (N, D_OUT):
+                break
+            draws.append(out.detach().to(device="cpu", dtype=torch.float32))
+    return {"structure": structure, "load": load, "models": models,
+            "draws": torch.stack(draws) if draws else None}
 
 
 # ------------------------------------------------------------------ judges
@@ -231,6 +299,7 @@ class _Calls:
         models = out.get("models") if isinstance(out.get("models"), list) else []
         self.models = [m if isinstance(m, list) else [] for m in models]
         variants = _variants(weights_of(ctx.inputs), ctx.inputs["x"])
+        self.signature = out.get("signature")
         self.depth = []      # per model, per call: 0..3 or None
         self.seen = []       # per model, per call: any variant's label or None
         for calls in self.models:
@@ -238,6 +307,15 @@ class _Calls:
                           if mc.matches(self._out(call), want)), None) for call in calls]
             self.seen.append(seen)
             self.depth.append([s if s in DEPTHS else None for s in seen])
+        # the many forward passes of one more model: each one's variant label or None
+        draws = out.get("draws")
+        self.draw_seen: list = []
+        if isinstance(draws, TensorData) and draws.array.ndim == 3:
+            self.draw_seen = [None] * len(draws.array)
+            for label, want in variants.items():
+                for index in np.flatnonzero(mc.matches_many(draws, want)):
+                    if self.draw_seen[index] is None:
+                        self.draw_seen[index] = label
 
     @staticmethod
     def _out(call):
@@ -251,12 +329,11 @@ class _Calls:
         return sum(len(m) for m in self.models)
 
     def load_failure(self):
+        if self.signature is not None:
+            return signature_failure(self.signature)
         if not self.load_problems:
             return None
-        key = None
-        if isinstance(self.load, dict) and "size mismatch" in str(self.load.get("error")):
-            key = "swapped_sizes"
-        return failed(*self.load_problems, misconception=key)
+        return failed(*self.load_problems, misconception=mc.load_misconception(self.load))
 
     def constant_models(self) -> list[int]:
         """Models whose output was the same on every call."""
@@ -276,7 +353,7 @@ class _Calls:
             same = all(f is not None and f.shape == firsts[0].shape
                        and np.allclose(f, firsts[0]) for f in firsts)
             return "depth_fixed" if same else "depth_at_init"
-        seen = {s for s in self.flat(self.seen) if s is not None}
+        seen = {s for s in self.flat(self.seen) + self.draw_seen if s is not None}
         numeric = {s for s in seen if isinstance(s, int)}
         if numeric & {4, 5} or (len(numeric) >= 3 and (0 not in numeric or 3 not in numeric)):
             return "depth_range"
@@ -300,8 +377,14 @@ class _Calls:
         return None
 
 
+def signature_failure(signature):
+    return failed(t("wrong_signature", signature=signature, d_in=D_IN, h=H, d_out=D_OUT))
+
+
 @EXERCISE.check(points=1, probe="calls")
 def shared_layers(ctx):
+    if isinstance(ctx.out, dict) and ctx.out.get("signature") is not None:
+        return signature_failure(ctx.out["signature"])
     info = ctx.out.get("structure") if isinstance(ctx.out, dict) else None
     registration, shapes = mc.structure_problems(info, EXPECTED, MODULES, SIZES,
                                                  "middle_linear")
@@ -312,6 +395,8 @@ def shared_layers(ctx):
         key = "extra_layers"
     elif any(line.key == "wrong_param_shape" for line in shapes):
         key = "swapped_sizes"
+    elif mc.missing_only_biases(info, EXPECTED):
+        key = "bias_missing"
     return failed(*registration, *shapes, misconception=key)
 
 
@@ -352,6 +437,19 @@ def every_depth_drawn(ctx):
     failure = calls.load_failure()
     if failure:
         return failure
+    drawn = [d for d in calls.draw_seen if d in DEPTHS]
+    if len(drawn) >= DRAWS // 2:   # the many forward passes: a test of the distribution
+        counts = Counter(drawn)
+        spread = SIGMAS * float(np.sqrt(len(drawn) * 3 / 16))
+        least, most = int(np.ceil(len(drawn) / 4 - spread)), int(len(drawn) / 4 + spread)
+        if all(least <= counts[d] <= most for d in DEPTHS):
+            return passed()
+        shown = ", ".join(f"{d}: {counts[d]}" for d in DEPTHS)
+        key = calls.fixed_misconception()
+        if key is None and all(counts[d] for d in DEPTHS):
+            key = "depth_not_uniform"
+        return failed(t("depth_spread", total=len(drawn), counts=shown, least=least,
+                        most=most), misconception=key)
     depths = [d for d in calls.flat(calls.depth) if d is not None]
     if not depths:
         return failed(t("no_depth_matched"))

@@ -7,6 +7,10 @@ reference, so a broken student `TwoLayerNet` costs only e05.
 
 from __future__ import annotations
 
+import contextlib
+import re
+import traceback
+import types
 from typing import Any
 
 import numpy as np
@@ -118,7 +122,43 @@ EXERCISE = Exercise(
             "ko": "pick_device가 {got}을(를) 반환했지만, 여기서는 torch.cuda.is_available()이 "
                   "{available}입니다: {expected} 장치여야 합니다.",
         },
+        "device_ignores_cuda": {
+            "en": "With torch.cuda.is_available() made to report {available}, pick_device "
+                  "still returned {got}; expected a {expected} device. The grader asks both "
+                  "ways, so that the answer does not depend on the machine that grades it.",
+            "ko": "torch.cuda.is_available()가 {available}을(를) 반환하도록 했는데도 "
+                  "pick_device가 {got}을(를) 반환했습니다. {expected} 장치여야 합니다. 채점하는 "
+                  "기계에 따라 결과가 달라지지 않도록 채점기는 두 경우를 모두 확인합니다.",
+        },
+        "device_hard_coded": {
+            "en": "It gives the same device with CUDA and without: the device is fixed in the "
+                  "code. pick_device must ask torch.cuda.is_available(), e.g. "
+                  "torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\").",
+            "ko": "CUDA가 있든 없든 같은 장치를 반환합니다: 장치가 코드에 고정되어 있습니다. "
+                  "pick_device는 torch.cuda.is_available()을 확인해야 합니다. 예: "
+                  "torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\").",
+        },
+        "train_fails_with_cuda": {
+            "en": "With CUDA available and the model on the CPU, train raised {error}. train "
+                  "must run on the device the model is on, whether or not there is a GPU.",
+            "ko": "CUDA가 있고 모델이 CPU에 있을 때 train이 {error}을(를) 일으켰습니다. train은 "
+                  "GPU가 있든 없든 모델이 있는 장치에서 실행되어야 합니다.",
+        },
+        "train_moves_model": {
+            "en": "With CUDA available, train moved a model given on the CPU to {devices}: train "
+                  "must run where the model is and leave it there.",
+            "ko": "CUDA가 있을 때 train이 CPU에 있던 모델을 {devices}(으)로 옮겼습니다: train은 "
+                  "모델이 있는 곳에서 실행되고 모델을 그대로 두어야 합니다.",
+        },
         # misconceptions
+        "device_not_from_model": {
+            "en": "the data goes to pick_device()'s device (or to \"cuda\"), not to the "
+                  "model's: take the device from the model, device = "
+                  "next(model.parameters()).device, and move x and y there (not the model).",
+            "ko": "데이터를 모델의 장치가 아니라 pick_device()의 장치(또는 \"cuda\")로 옮기고 "
+                  "있습니다: 장치는 모델에서 가져오세요. device = next(model.parameters()).device로 "
+                  "구한 뒤 (모델이 아니라) x와 y를 그리로 옮기세요.",
+        },
         "grads_accumulate": {
             "en": "the gradients are never zeroed: loss.backward() ADDS into .grad, so each "
                   "step also applies all earlier gradients. Call optimizer.zero_grad() every "
@@ -263,15 +303,114 @@ def evaluation_modes(sub, inputs):
     return {"value": value, "records": list(models.RECORDS)}
 
 
-@EXERCISE.probe
-def device(sub, inputs):
+def _describe_device(chosen) -> dict:
     import torch
 
-    chosen = sub.pick_device()
     is_device = isinstance(chosen, torch.device)
     return {"is_device": is_device, "type": chosen.type if is_device else None,
-            "text": repr(chosen)[:80], "kind": type(chosen).__name__,
-            "cuda": bool(torch.cuda.is_available())}
+            "text": repr(chosen)[:80], "kind": type(chosen).__name__}
+
+
+@contextlib.contextmanager
+def _cuda_reported(available: bool, accelerator: bool = True):
+    """torch.cuda.is_available(), torch.cuda.device_count() (and, with `accelerator`,
+    torch.accelerator) say `available`, also through names imported before (`from
+    torch.cuda import is_available`): the functions' code is swapped, not the module
+    attributes. torch's own optimizers consult torch.accelerator (Adam does), so runs of
+    train leave it alone."""
+    import torch
+
+    swapped = []
+    stand_ins = ((torch.cuda.is_available, (lambda: True) if available else (lambda: False)),
+                 (torch.cuda.device_count, (lambda: 1) if available else (lambda: 0)))
+    for function, stand_in in stand_ins:
+        if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
+            swapped.append((function, function.__code__))
+            function.__code__ = stand_in.__code__
+    accelerator = getattr(torch._C, "_accelerator_getAccelerator", None) if accelerator else None
+    if accelerator is not None:
+        torch._C._accelerator_getAccelerator = (
+            (lambda: torch.device("cuda")) if available else (lambda: None))
+    try:
+        if torch.cuda.is_available() is not available:
+            raise CannotSimulate("torch.cuda.is_available could not be replaced")
+        yield
+    finally:
+        for function, code in swapped:
+            function.__code__ = code
+        if accelerator is not None:
+            torch._C._accelerator_getAccelerator = accelerator
+
+
+class CannotSimulate(Exception):
+    """This torch's CUDA queries cannot be made to answer otherwise: no verdict then."""
+
+
+@EXERCISE.probe
+def device(sub, inputs):
+    """pick_device on this machine, and with CUDA reported the other way round: the
+    verdict must not depend on the machine that grades (a hard-coded "cpu" is right on a
+    machine without CUDA only)."""
+    import torch
+
+    cuda = bool(torch.cuda.is_available())
+    chosen = sub.pick_device()
+    found = {**_describe_device(chosen), "cuda": cuda, "simulated": None,
+             "train": _train_where_the_model_is(sub, inputs)}
+    if sub.pick_device() is chosen:
+        # the very same object again: an answer stored earlier (DEVICE = ... at import,
+        # functools.cache), which asking again cannot change
+        return found
+    try:
+        with _cuda_reported(not cuda):
+            found["simulated"] = _describe_device(sub.pick_device())
+    except Exception:  # noqa: BLE001 - e.g. torch.cuda.current_device() with no CUDA
+        found["simulated"] = None
+    return found
+
+
+#: A line of the student's that puts a tensor or a module on a device.
+_PLACES_ON_DEVICE = re.compile(r"\.(to|cuda)\s*\(|device\s*=")
+
+
+def _moved_to_cuda(exc: BaseException, files: set[str]) -> bool:
+    """Whether an error under simulated CUDA (no real GPU) comes from the student's own
+    code putting something on the GPU (x.to(device), model.cuda(), device=...), and not
+    from a harmless CUDA call (torch.cuda.synchronize()) that would work on a real GPU."""
+    if "cuda" not in str(exc).lower():
+        return False
+    own = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
+    return bool(own) and bool(_PLACES_ON_DEVICE.search(own[-1].line or ""))
+
+
+def _train_where_the_model_is(sub, inputs) -> dict | None:
+    """train on a CPU model, with CUDA reported absent and then present (for real where
+    there is a GPU): it must work both ways and leave the model on the CPU. None when
+    train does not even run without CUDA (the training checks say why)."""
+    import torch
+
+    cuda = bool(torch.cuda.is_available())
+    files = {getattr(getattr(sub.train, "__code__", None), "co_filename", None)}
+    runs = {}
+    for label, available in (("without", False), ("with", True)):
+        model = models.build(inputs)
+        x, y = models.tensors(inputs)
+        try:
+            with (_cuda_reported(available, accelerator=False) if available != cuda
+                  else contextlib.nullcontext()):
+                sub.train(model, x, y, steps=2, learning_rate=LEARNING_RATE)
+        except CannotSimulate:
+            return None
+        except Exception as exc:  # noqa: BLE001 - the verdict
+            if label == "without":
+                return None
+            if not cuda and not _moved_to_cuda(exc, files):
+                return None   # not a GPU here, and not clearly a device mistake: no verdict
+            text = " ".join(str(exc).split())[:160]
+            runs[label] = {"error": f"{type(exc).__name__}: {text}"}
+            continue
+        runs[label] = {"devices": sorted({str(p.device) for p in model.parameters()})}
+    return runs
 
 
 @EXERCISE.probe
@@ -423,13 +562,32 @@ def evaluate_leaves_model(ctx):
 
 @EXERCISE.check(points=0.5, probe="device")
 def device_choice(ctx):
+    """pick_device follows torch.cuda.is_available() (asked both ways), and train runs where
+    the model is when CUDA is around (a model on the CPU stays there): the devices part of
+    the exercise, judged the same on a machine with a GPU and on one without."""
     out = ctx.out
     if not out["is_device"]:
         return failed(t("device_not_device", got=f"{out['text']} ({out['kind']})"))
     expected = "cuda" if out["cuda"] else "cpu"
+    other = out.get("simulated")
+    same_both_ways = isinstance(other, dict) and bool(other.get("is_device")) \
+        and other.get("type") == out["type"]
     if out["type"] != expected:
         return failed(t("device_wrong", got=out["text"], available=out["cuda"],
-                        expected=expected))
+                        expected=expected), *([t("device_hard_coded")] if same_both_ways else []))
+    if isinstance(other, dict) and other.get("is_device"):
+        expected = "cpu" if out["cuda"] else "cuda"
+        if other.get("type") != expected:
+            return failed(t("device_ignores_cuda", got=other["text"],
+                            available=not out["cuda"], expected=expected),
+                          t("device_hard_coded"))
+    run = (out.get("train") or {}).get("with")
+    if isinstance(run, dict) and run.get("error"):
+        return failed(t("train_fails_with_cuda", error=run["error"]),
+                      misconception="device_not_from_model")
+    if isinstance(run, dict) and run.get("devices") not in (None, ["cpu"]):
+        return failed(t("train_moves_model", devices=", ".join(run["devices"])),
+                      misconception="device_not_from_model")
     return passed()
 
 

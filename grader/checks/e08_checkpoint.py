@@ -23,6 +23,7 @@ LEARNING_RATE, MOMENTUM = 3e-3, 0.9
 K = 3          # steps before the checkpoint and after it
 EPOCH = 7      # the epoch handed to save_checkpoint (any int; not K, to tell them apart)
 RTOL = 1e-3
+MOVE_ON = (-0.5, 0.25)   # after saving, every parameter p of the original becomes -0.5 p + 0.25
 
 EXERCISE = Exercise(
     name="e08_checkpoint",
@@ -101,13 +102,27 @@ EXERCISE = Exercise(
                   "optimizer.state_dict()를 저장하고, 옵티마이저가 주어지면 "
                   "optimizer.load_state_dict(...)를 호출하세요.",
         },
+        "live_state": {
+            "en": "the model came back as the original is now, after training went on, not as "
+                  "it was when saved: the checkpoint keeps references to the live tensors or "
+                  "objects (in memory) instead of a copy. Write everything to the file with "
+                  "torch.save and read it back from the file with torch.load.",
+            "ko": "모델이 저장할 때의 상태가 아니라, 학습이 계속된 뒤 원본의 지금 상태로 "
+                  "돌아왔습니다: 체크포인트가 복사본 대신 살아 있는 텐서나 객체에 대한 참조를 "
+                  "(메모리에) 들고 있습니다. torch.save로 모든 것을 파일에 쓰고 torch.load로 "
+                  "파일에서 읽으세요.",
+        },
         "load_not_in_place": {
             "en": "loading must restore the model you are given, in place: "
                   "model.load_state_dict(checkpoint[...]). Building or copying a new model "
-                  "inside load_checkpoint leaves the caller's model as it was.",
+                  "inside load_checkpoint leaves the caller's model as it was, and so does "
+                  "load_state_dict(..., strict=False) on a dict whose keys are not the "
+                  "model's (strict=False ignores every key that does not match).",
             "ko": "불러오기는 전달받은 모델을 그 자리에서 복원해야 합니다: "
                   "model.load_state_dict(checkpoint[...]). load_checkpoint 안에서 새 모델을 "
-                  "만들거나 복사하면 호출한 쪽의 모델은 그대로 남습니다.",
+                  "만들거나 복사하면 호출한 쪽의 모델은 그대로 남으며, 키가 모델의 키와 다른 "
+                  "딕셔너리에 load_state_dict(..., strict=False)를 써도 마찬가지입니다 "
+                  "(strict=False는 맞지 않는 키를 모두 무시합니다).",
         },
     },
     hints={
@@ -134,7 +149,27 @@ EXERCISE = Exercise(
 
 
 # ------------------------------------------------------------------ probes (worker side)
-# Files go to the worker's current directory, a private scratch directory.
+# Files go to the worker's current directory, a private scratch directory, under absolute
+# paths (as a caller would give them: `os.makedirs(os.path.dirname(path))` works too).
+
+
+def _path(name: str) -> str:
+    return os.path.join(os.getcwd(), name)
+
+
+def _training_goes_on(model, optimizer) -> None:
+    """After saving, the original model and optimizer move on (as training does): loading
+    must bring back what the file holds, not what the live objects hold now."""
+    import torch
+
+    with torch.no_grad():
+        for param in model.parameters():
+            param.mul_(MOVE_ON[0]).add_(MOVE_ON[1])
+        for state in optimizer.state.values():
+            for value in state.values():
+                if torch.is_tensor(value) and value.is_floating_point():
+                    value.mul_(MOVE_ON[0]).add_(MOVE_ON[1])
+
 
 def _trained(inputs, device: str = "cpu"):
     """The reference model after K steps of SGD with momentum, and its optimizer."""
@@ -186,7 +221,7 @@ def _load_error(exc: BaseException) -> str:
 def file_format(sub, inputs):
     import torch
 
-    path = "checkpoint.pt"
+    path = _path("checkpoint.pt")
     model, optimizer = _trained(inputs)
     sub.save_checkpoint(path, model, optimizer, EPOCH)
     facts = {"exists": os.path.isfile(path), "weights_only": False, "error": "", "objects": []}
@@ -206,10 +241,11 @@ def file_format(sub, inputs):
 
 @EXERCISE.probe
 def resume(sub, inputs):
-    path = "resume.pt"
+    path = _path("resume.pt")
     x, y = models.tensors(inputs)
     model, optimizer = _trained(inputs)
     sub.save_checkpoint(path, model, optimizer, EPOCH)
+    _training_goes_on(model, optimizer)
     fresh, fresh_optimizer = _fresh(inputs)
     epoch = sub.load_checkpoint(path, fresh, fresh_optimizer)
     loaded = models.params(fresh)
@@ -222,19 +258,23 @@ def resume(sub, inputs):
 def pathlike(sub, inputs):
     from pathlib import Path
 
-    path = Path("pathlike.pt")
+    path = Path("pathlike.pt").absolute()
     model, optimizer = _trained(inputs)
     sub.save_checkpoint(path, model, optimizer, EPOCH)
+    _training_goes_on(model, optimizer)
     fresh, fresh_optimizer = _fresh(inputs)
-    sub.load_checkpoint(path, fresh, fresh_optimizer)
+    # map_location given by name, as the signature promises (on every machine, not only
+    # where CUDA makes the GPU check run)
+    sub.load_checkpoint(path, fresh, fresh_optimizer, map_location="cpu")
     return {"loaded": models.params(fresh)}
 
 
 @EXERCISE.probe
 def without_optimizer(sub, inputs):
-    path = "model_only.pt"
+    path = _path("model_only.pt")
     model, optimizer = _trained(inputs)
     sub.save_checkpoint(path, model, optimizer, EPOCH)
+    _training_goes_on(model, optimizer)
     fresh, _ = _fresh(inputs)
     sub.load_checkpoint(path, fresh)      # optimizer left at its default, None
     return {"loaded": models.params(fresh)}
@@ -246,9 +286,10 @@ def cuda_to_cpu(sub, inputs):
 
     if not torch.cuda.is_available():
         raise Skip("no CUDA device")
-    path = "from_cuda.pt"
+    path = _path("from_cuda.pt")
     model, optimizer = _trained(inputs, device="cuda")
     sub.save_checkpoint(path, model, optimizer, EPOCH)
+    _training_goes_on(model, optimizer)
     fresh, fresh_optimizer = _fresh(inputs)
     epoch = sub.load_checkpoint(path, fresh, fresh_optimizer, map_location="cpu")
     loaded = models.params(fresh)
@@ -383,6 +424,25 @@ EXERCISE.misconception("load_not_in_place", checks=("resume_model", "resume_trai
     _not_in_place)
 EXERCISE.misconception("optimizer_state_missing", checks=("resume_training",))(
     _without_optimizer_state)
+
+
+def _live_state(ctx) -> bool:
+    """The loaded model holds what the original holds after saving (see `MOVE_ON`)."""
+    loaded, saved = ctx.out.get("loaded"), ctx.ref.get("loaded")
+    if not isinstance(loaded, dict) or not isinstance(saved, dict) or not saved:
+        return False
+    moved_on = {}
+    for name, value in saved.items():
+        array = as_array(value)
+        if array is None:
+            return False
+        moved_on[name] = array * MOVE_ON[0] + MOVE_ON[1]
+    return not _params(loaded, moved_on, "")
+
+
+EXERCISE.misconception("live_state", detect=_live_state,
+                       checks=("resume_model", "resume_training", "path_like",
+                               "optimizer_optional"))(None)
 
 
 @hookimpl

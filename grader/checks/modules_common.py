@@ -41,6 +41,12 @@ MESSAGES = {
         "ko": "state_dict()에 {keys}이(가) 없습니다: 모델에는 {modules} 하위 모듈이 있어야 하며, "
               "__init__에서 정확히 이 이름의 속성으로 지정해야 합니다.",
     },
+    "missing_biases": {
+        "en": "state_dict() lacks {keys}: the layer exists but has no bias; nn.Linear(in, out) "
+              "has one unless it is built with bias=False.",
+        "ko": "state_dict()에 {keys}이(가) 없습니다: 층은 있지만 bias가 없습니다. "
+              "nn.Linear(in, out)은 bias=False로 만들지 않는 한 bias를 갖습니다.",
+    },
     "extra_parameters": {
         "en": "The model has parameters the exercise does not ask for: {keys}. Only {modules} "
               "hold weights (an nn.ReLU or other submodule without parameters is fine).",
@@ -87,6 +93,19 @@ MESSAGES = {
         "ko": "backward() 후 {names}에 기울기가 없습니다 (.grad가 None이거나 0): 계산 그래프가 "
               "닿지 않습니다 (.detach(), .data, torch.no_grad(), NumPy를 썼거나, 등록된 층 대신 "
               "forward 안에서 새로 만든 층을 썼습니다).",
+    },
+    # misconceptions shared by e05 and e06
+    "bias_missing": {
+        "en": "a layer was built without its bias (nn.Linear(..., bias=False)): every layer "
+              "here has a weight and a bias, which is nn.Linear's default.",
+        "ko": "층을 bias 없이 만들었습니다 (nn.Linear(..., bias=False)): 여기서는 모든 층에 "
+              "weight와 bias가 있으며, 이것이 nn.Linear의 기본값입니다.",
+    },
+    "random_in_forward": {
+        "en": "something random happens inside forward (dropout, added noise, a random choice): "
+              "the same input with the same weights must always give the same output.",
+        "ko": "forward 안에서 무작위적인 일이 일어납니다 (dropout, 잡음 추가, 무작위 선택): 같은 "
+              "가중치에 같은 입력이면 항상 같은 출력이 나와야 합니다.",
     },
     "output_not_tensor": {
         "en": "forward should return a tensor of shape {shape}; got {got}.",
@@ -151,11 +170,36 @@ def tensors(arrays: Mapping[str, np.ndarray], dtype: str = "float32") -> dict[st
     return {k: torch.tensor(np.asarray(v), dtype=getattr(torch, dtype)) for k, v in arrays.items()}
 
 
-def describe_parameters(model: Any) -> dict[str, Any]:
-    """What a model registered: its state_dict's shapes and its parameters() count."""
-    state = {str(k): list(getattr(v, "shape", ())) for k, v in model.state_dict().items()}
-    named = [str(name) for name, _ in model.named_parameters()]
-    return {"state": state, "named": named, "count": len(list(model.parameters()))}
+def describe_parameters(model: Any, sample: Any = None) -> dict[str, Any]:
+    """What a model registered: its state_dict's shapes and its parameters.
+
+    A parameter reachable under several names (a layer assigned as an attribute
+    and also held in an nn.Sequential, a ModuleList or a ModuleDict) is one
+    parameter: "params" lists every name of each, and "named" the first one.
+    Lazy layers (nn.LazyLinear) are materialised by one forward pass on `sample`
+    first, so that their shapes are the student's own.
+    """
+    import torch
+    from torch.nn.parameter import is_lazy
+
+    if sample is not None and any(is_lazy(p) for p in model.parameters()):
+        try:
+            with torch.no_grad():
+                model(sample)
+        except Exception:  # noqa: BLE001 - the forward checks report a broken forward
+            pass
+    state = {}
+    for key, value in model.state_dict().items():
+        try:
+            state[str(key)] = None if is_lazy(value) else list(value.shape)
+        except Exception:  # noqa: BLE001 - an odd buffer
+            state[str(key)] = None
+    names: dict[int, list[str]] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        names.setdefault(id(param), []).append(str(name))
+    params = list(names.values())
+    return {"state": state, "params": params, "named": [n[0] for n in params],
+            "count": len(params)}
 
 
 def load_weights(model: Any, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
@@ -170,7 +214,7 @@ def load_weights(model: Any, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]
 
 def gradients(model: Any, keys: Iterable[str]) -> dict[str, Any]:
     """The .grad of the named parameters (None where there is none)."""
-    params = dict(model.named_parameters())
+    params = dict(model.named_parameters(remove_duplicate=False))  # aliases too
     found = {}
     for key in keys:
         param = params.get(key)
@@ -192,8 +236,14 @@ def structure_problems(info: Any, expected: Mapping[str, tuple[int, ...]], modul
         registration.append(t("no_parameters", example=example))
     missing = [k for k in expected if k not in state]
     if missing and count:
-        registration.append(t("missing_keys", keys=", ".join(missing), modules=modules))
-    extra = [k for k in info.get("named", []) if k not in expected]
+        if missing_only_biases(info, expected):
+            registration.append(t("missing_biases", keys=", ".join(missing)))
+        else:
+            registration.append(t("missing_keys", keys=", ".join(missing), modules=modules))
+    # a parameter is extra when none of its names is an expected one (aliases are fine)
+    aliases = info.get("params") or [[name] for name in info.get("named", [])]
+    extra = [str(names[0]) for names in aliases
+             if isinstance(names, list) and names and not any(n in expected for n in names)]
     if extra:
         registration.append(t("extra_parameters", keys=", ".join(extra), modules=modules))
     elif count != len(expected) and not registration:
@@ -202,7 +252,7 @@ def structure_problems(info: Any, expected: Mapping[str, tuple[int, ...]], modul
     shapes: list[Text] = []
     for key, shape in expected.items():
         got = state.get(key)
-        if got is not None and tuple(got) != tuple(shape):
+        if isinstance(got, list) and tuple(got) != tuple(shape):
             shapes.append(t("wrong_param_shape", param=key, got=tuple(got), expected=tuple(shape),
                             sizes=sizes))
     if missing:
@@ -219,6 +269,47 @@ def load_problems(load: Any) -> list[Text]:
     if load.get("unexpected"):
         return [t("load_missing", keys=", ".join(load["unexpected"]))]
     return []
+
+
+def load_misconception(load: Any) -> str | None:
+    """The likely cause when the grader's weights did not go in: a missing bias, sizes."""
+    if not isinstance(load, dict):
+        return None
+    unexpected = [str(k) for k in load.get("unexpected") or []]
+    if unexpected and all(k.endswith(".bias") for k in unexpected) and not any(
+            k[:-len("bias")] + "weight" in unexpected for k in unexpected):
+        return "bias_missing"
+    if "size mismatch" in str(load.get("error")):
+        return "swapped_sizes"
+    return None
+
+
+def missing_only_biases(info: Any, expected: Mapping[str, Any]) -> bool:
+    """Whether a `describe_parameters` result lacks some biases and nothing else."""
+    state = info.get("state") if isinstance(info, dict) else None
+    if not isinstance(state, dict):
+        return False
+    missing = [k for k in expected if k not in state]
+    return bool(missing) and all(k.endswith(".bias") and k[:-4] + "weight" in state
+                                 for k in missing)
+
+
+def matches_many(stack: Any, expected: np.ndarray, rtol: float = MODULE_RTOL) -> np.ndarray:
+    """For each output in a stacked (calls, *shape) array: does it match `expected`?
+
+    The same tolerance as `compare` (so the same verdict as `matches`), vectorised.
+    """
+    from grader.judging import tolerance
+
+    have = as_array(stack)
+    want = np.asarray(expected, dtype=np.float64)
+    if have is None or have.ndim != want.ndim + 1 or have.shape[1:] != want.shape:
+        return np.zeros(0 if have is None or have.ndim == 0 else len(have), dtype=bool)
+    axes = tuple(range(1, have.ndim))
+    finite = np.all(np.isfinite(have), axis=axes)
+    with np.errstate(invalid="ignore"):
+        within = np.all(np.abs(have - want) <= tolerance(want, rtol), axis=axes)
+    return finite & within
 
 
 def output_problems(label: str, got: Any, expected: np.ndarray) -> list[Text]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from grader.codec import TensorData
 from grader.exercise import Exercise, JudgeContext, Verdict, failed, passed, t
-from grader.judging import as_array, compare, is_real_number, kind_of
+from grader.judging import as_array, compare, is_real_number, kind_of, scalar_ratio
 
 __all__ = ["kind_of"]
 
@@ -97,6 +97,20 @@ GRAD_MESSAGES = {
         "en": "the learning_rate argument is ignored (a fixed value is used instead).",
         "ko": "learning_rate 인자를 무시하고 고정된 값을 쓰고 있습니다.",
     },
+    "steps_off_by_one": {
+        "en": "the loop runs one update too many or too few: run exactly `steps` updates "
+              "(for t in range(steps)) and record one loss, the one before the update, each time.",
+        "ko": "반복이 한 번 많거나 적습니다: 정확히 steps번 갱신하고(for t in range(steps)) 매번 "
+              "갱신 전의 손실을 하나씩 기록하세요.",
+    },
+    "grads_doubled": {
+        "en": "the gradients are exactly twice the right ones: .backward() ran twice on the same "
+              "leaves, and each call ADDS into .grad. Call loss.backward() once, on fresh leaves "
+              "(or zero .grad first).",
+        "ko": "기울기가 정확히 두 배입니다: 같은 잎 텐서에 .backward()가 두 번 실행되었고, 매번 "
+              ".grad에 더해집니다. 새 잎 텐서에서 loss.backward()를 한 번만 호출하세요 (또는 먼저 "
+              ".grad를 0으로 만드세요).",
+    },
     "ignores_steps": {
         "en": "the steps argument is ignored: run exactly `steps` updates and record one loss each.",
         "ko": "steps 인자를 무시하고 있습니다: 정확히 steps번 갱신하고 매번 손실을 하나씩 기록하세요.",
@@ -118,11 +132,39 @@ GRAD_MESSAGES = {
 
 # ------------------------------------------------------------------ data
 
-def two_layer_data(seed: int, n: int, d_in: int, h: int, d_out: int) -> dict[str, np.ndarray]:
-    """The tutorial's data, small: random x, y, w1, w2 (float64)."""
+#: How far from 0 every pre-activation h = x @ w1 stays, at the start and along the
+#: reference's training run: float32 arithmetic (the student's or the reference's) moves h
+#: by about 1e-6, and a ReLU mask flipped by rounding changes a gradient by far more than
+#: the judges' tolerance. A seed whose data come closer than this draws again.
+KINK_MARGIN = 1e-4
+
+
+def two_layer_data(seed: int, n: int, d_in: int, h: int, d_out: int,
+                   learning_rate: float | None = None, steps: int = 0
+                   ) -> dict[str, np.ndarray]:
+    """The tutorial's data, small: random x, y, w1, w2 (float64), with every h = x @ w1 at
+    least KINK_MARGIN from 0, also along `steps` gradient-descent updates at `learning_rate`
+    (the training probe's run), so that no correct answer's ReLU mask depends on rounding."""
     rng = np.random.default_rng(seed)
-    return {"x": rng.standard_normal((n, d_in)), "y": rng.standard_normal((n, d_out)),
-            "w1": rng.standard_normal((d_in, h)) * 0.5, "w2": rng.standard_normal((h, d_out)) * 0.5}
+    while True:
+        data = {"x": rng.standard_normal((n, d_in)), "y": rng.standard_normal((n, d_out)),
+                "w1": rng.standard_normal((d_in, h)) * 0.5,
+                "w2": rng.standard_normal((h, d_out)) * 0.5}
+        if _clear_of_kinks(data, learning_rate, steps):
+            return data
+
+
+def _clear_of_kinks(data: dict[str, np.ndarray], learning_rate: float | None,
+                    steps: int) -> bool:
+    x, y, w1, w2 = (data[k] for k in ("x", "y", "w1", "w2"))
+    for step in range(steps + 1):
+        if np.min(np.abs(x @ w1)) < KINK_MARGIN:
+            return False
+        if step == steps or learning_rate is None:
+            return True
+        _, grad_w1, grad_w2 = buggy_grads(x, y, w1, w2)
+        w1, w2 = w1 - learning_rate * grad_w1, w2 - learning_rate * grad_w2
+    return True
 
 
 def as_tensors(inputs: dict[str, np.ndarray], dtype: str = "float32") -> Callable:
@@ -176,10 +218,22 @@ def probe_pure_grads(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable
             "after_all": dict(zip(ORDER, args)), "facts": facts}
 
 
+def unchanged(got: Any, original: np.ndarray) -> bool:
+    """`got` holds exactly the values it was handed: `original` itself, or `original` as the
+    probe rounded it to float32. No tolerance: an in-place change, however small (a tiny
+    update step, a divide-then-multiply that rounds), is a change."""
+    have = as_array(got)
+    want = np.asarray(original, dtype=np.float64)
+    if have is None or have.shape != want.shape:
+        return False
+    return bool(np.array_equal(have, want)
+                or np.array_equal(have, want.astype(np.float32).astype(np.float64)))
+
+
 def changed_inputs(ctx: JudgeContext, keys: tuple[str, ...] = ORDER) -> list[str]:
     """The keys whose values (or shapes) differ from the inputs after either call."""
     return [k for k in keys
-            if any(compare(k, ctx.out[when].get(k), ctx.inputs[k], 1e-5)
+            if any(not unchanged(ctx.out[when].get(k), ctx.inputs[k])
                    for when in ("after", "after_all") if when in ctx.out)]
 
 
@@ -369,6 +423,10 @@ def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str,
         exercise.misconception(key, checks=train_checks)(mutant)
 
     grads_mutant("factor_two", ("grad_w1", "grad_w2") + train_checks, factor=1.0)
+    # Gradients exactly doubled: by hand, a 2 too many (factor_two's "or doubled"); with
+    # autograd, the loss is right, so backward ran twice into the same .grad.
+    exercise.misconception("grads_doubled" if autograd else "factor_two",
+                           checks=("grad_w1", "grad_w2"), detect=_grads_doubled)(None)
     grads_mutant("mean_loss", grad_checks + train_checks, mean=True)
     grads_mutant("relu_mask_missing", ("grad_w1",) + train_checks, mask=None)
     grads_mutant("relu_mask_inverted", ("grad_w1",) + train_checks, mask="inverted")
@@ -386,6 +444,11 @@ def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str,
                            detect=_same_at_other_rate)(None)
     if autograd:
         train_mutant("grads_accumulate", accumulate=True)
+    # Checked before ignores_steps: range(steps - 1), range(1, steps), range(steps + 1).
+    exercise.misconception("steps_off_by_one", checks=("train_losses",),
+                           detect=lambda ctx: _length_differs(ctx, by=1))(None)
+    exercise.misconception("steps_off_by_one", checks=("train_weights",),
+                           detect=_weights_off_by_one_step)(None)
     exercise.misconception("ignores_steps", checks=("train_losses",),
                            detect=lambda ctx: _length_differs(ctx))(None)
 
@@ -438,7 +501,40 @@ def _same_at_other_rate(ctx: JudgeContext) -> bool:
     return same
 
 
-def _length_differs(ctx: JudgeContext) -> bool:
+def _length_differs(ctx: JudgeContext, by: int | None = None) -> bool:
+    """The losses list is longer or shorter than the reference's (by exactly `by`)."""
     got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
-    return bool(got and want and isinstance(got[2], (list, tuple))
-                and len(got[2]) != len(want[2]))
+    if not (got and want and isinstance(got[2], (list, tuple))
+            and isinstance(want[2], (list, tuple))):
+        return False
+    difference = abs(len(got[2]) - len(want[2]))
+    return difference != 0 if by is None else difference == by
+
+
+def _weights_off_by_one_step(ctx: JudgeContext) -> bool:
+    """The weights are those after steps - 1 or steps + 1 correct updates."""
+    got = _triple(ctx.out["returned"])
+    rate, steps = ctx.out.get("learning_rate"), ctx.out.get("steps")
+    if not got or rate is None or not steps:
+        return False
+    args = [ctx.inputs[k] for k in ORDER]
+    for extra in (-1, 1):
+        w1, w2, _ = buggy_train(*args, rate, steps, extra_steps=extra)
+        if not compare("", got[0], w1, 1e-3) and not compare("", got[1], w2, 1e-3):
+            return True
+    return False
+
+
+def _grads_doubled(ctx: JudgeContext) -> bool:
+    """Both gradients are twice the reference's (the loss may be right or not)."""
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if not got or not want:
+        return False
+    for index in (1, 2):
+        have, expected = as_array(got[index]), as_array(want[index])
+        if have is None or expected is None or have.shape != expected.shape:
+            return False
+        ratio = scalar_ratio(have, expected)
+        if ratio is None or abs(ratio - 2.0) > 1e-3:
+            return False
+    return True

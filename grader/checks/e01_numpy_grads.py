@@ -16,7 +16,8 @@ EXERCISE = Exercise(
     name="e01_numpy_grads",
     title={"en": "Two-layer net by hand with NumPy", "ko": "NumPy로 직접 만드는 2층 신경망"},
     names=("numpy_two_layer_grads", "numpy_train"),
-    make_inputs=lambda seed: common.two_layer_data(seed, N, D_IN, H, D_OUT),
+    make_inputs=lambda seed: common.two_layer_data(seed, N, D_IN, H, D_OUT, LEARNING_RATE,
+                                                    STEPS),
     messages={
         **common.GRAD_MESSAGES,
         "not_numpy": {

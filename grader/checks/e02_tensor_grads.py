@@ -70,6 +70,23 @@ EXERCISE = Exercise(
                   "네 개이고, grads도 네 개가 모두 필요합니다. 마지막 값은 "
                   "sum(grad_y_pred * x**3)입니다.",
         },
+        "poly_derivative_in_x": {
+            "en": "a coefficient's gradient uses the derivative of its power of x: the loss "
+                  "depends on c through c * x**2, so dL/dc = sum(grad_y_pred * x**2), with x**2 "
+                  "itself (not its derivative 2*x); likewise dL/db = sum(grad_y_pred * x) and "
+                  "dL/dd = sum(grad_y_pred * x**3).",
+            "ko": "계수의 기울기에 x 거듭제곱의 도함수를 썼습니다: 손실은 c * x**2를 통해 c에 "
+                  "의존하므로 dL/dc = sum(grad_y_pred * x**2)입니다 (도함수 2*x가 아니라 x**2 그대로). "
+                  "마찬가지로 dL/db = sum(grad_y_pred * x), dL/dd = sum(grad_y_pred * x**3)입니다.",
+        },
+        "poly_coeffs_reversed": {
+            "en": "the coefficients are read in the wrong order: coeffs = [a, b, c, d] holds the "
+                  "constant term FIRST (y_pred = a + b*x + c*x**2 + d*x**3), unlike np.polyval, "
+                  "which puts the highest power first.",
+            "ko": "계수를 반대 순서로 읽었습니다: coeffs = [a, b, c, d]는 상수항이 맨 앞입니다 "
+                  "(y_pred = a + b*x + c*x**2 + d*x**3). 가장 높은 차수를 앞에 두는 np.polyval과 "
+                  "다릅니다.",
+        },
         "poly_power_off_by_one": {
             "en": "the powers of x are off by one: the coefficient coeffs[i] multiplies x**i "
                   "(a with x**0 = 1, b with x, c with x**2, d with x**3), and its gradient is "
@@ -125,12 +142,30 @@ def grads(sub, inputs):
     return common.probe_pure_grads(sub.tensor_two_layer_grads, inputs, common.as_tensors(inputs))
 
 
+class _CountingEngine:
+    """Stands in for autograd's engine: counts every backward pass it runs. Every way into
+    autograd (loss.backward(), torch.autograd.grad / backward, torch.func, a name imported
+    before the probe started, `from torch.autograd import grad`) ends in its run_backward."""
+
+    def __init__(self, engine: Any, calls: list) -> None:
+        self._engine, self._calls = engine, calls
+
+    def run_backward(self, *args: Any, **kwargs: Any) -> Any:
+        self._calls.append("run_backward")
+        return self._engine.run_backward(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
 def _autograd_use(fn: Callable, make_args: Callable[[], list]) -> dict[str, Any]:
-    """Call fn normally (counting autograd calls), then under torch.no_grad()."""
+    """Call fn normally, then under torch.no_grad(), counting autograd's backward passes."""
     import torch
+    from torch.autograd.variable import Variable
 
     calls = []
     saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+    engine = getattr(Variable, "_execution_engine", None)
 
     def counted(original):
         def wrapper(*args, **kwargs):
@@ -138,16 +173,26 @@ def _autograd_use(fn: Callable, make_args: Callable[[], list]) -> dict[str, Any]
             return original(*args, **kwargs)
         return wrapper
 
-    torch.Tensor.backward = counted(saved[0])
-    torch.autograd.backward = counted(saved[1])
-    torch.autograd.grad = counted(saved[2])
+    def run(no_grad: bool) -> None:
+        torch.Tensor.backward = counted(saved[0])
+        torch.autograd.backward = counted(saved[1])
+        torch.autograd.grad = counted(saved[2])
+        if engine is not None:
+            Variable._execution_engine = _CountingEngine(engine, calls)
+        try:
+            if no_grad:
+                with torch.no_grad():
+                    fn(*make_args())
+            else:
+                fn(*make_args())
+        finally:
+            torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved
+            if engine is not None:
+                Variable._execution_engine = engine
+
+    run(no_grad=False)
     try:
-        fn(*make_args())
-    finally:
-        torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved
-    try:
-        with torch.no_grad():
-            fn(*make_args())
+        run(no_grad=True)
     except Exception as exc:  # noqa: BLE001 - the failure is the finding
         return {"calls": len(calls), "no_grad_error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     return {"calls": len(calls), "no_grad_error": None}
@@ -276,8 +321,10 @@ common.declare_two_layer_misconceptions(EXERCISE, "tensor_two_layer_grads", None
 def poly_numpy(x: np.ndarray, y: np.ndarray, coeffs: np.ndarray, *, factor: float = 2.0,
                mean: bool = False, powers: tuple[int, ...] = (0, 1, 2, 3),
                grad_powers: tuple[int, ...] | None = None,
-               sign: float = 1.0) -> tuple[float, np.ndarray]:
+               sign: float = 1.0, reverse: bool = False) -> tuple[float, np.ndarray]:
     """poly_grads in float64 NumPy, with one idea changed (runs in the grader)."""
+    if reverse:   # d, c, b, a = coeffs: grads[i] is then the gradient of coeffs[3 - i]
+        coeffs = coeffs[::-1]
     y_pred = sum(c * x ** p for c, p in zip(coeffs, powers))
     diff = y_pred - y
     size = diff.size if mean else 1
@@ -313,6 +360,28 @@ def _cubic_wrong(ctx: JudgeContext) -> bool:
             and bool(compare("", have[3:], expected[3:])))
 
 
+def _derivative_in_x(ctx: JudgeContext) -> bool:
+    """grads[i] is sum(g * i * x**(i-1)) (d/dx of x**i) for one or more of b, c, d, and
+    right for the others."""
+    got, want, _ = _pairs(ctx, "float32")
+    if not got or not want:
+        return False
+    have, expected = as_array(got[1]), as_array(want[1])
+    if have is None or expected is None or have.shape != (4,) or expected.shape != (4,):
+        return False
+    x, y, coeffs = (ctx.inputs[k].astype(np.float32).astype(np.float64) for k in POLY_ORDER)
+    g = 2.0 * (sum(c * x ** p for p, c in enumerate(coeffs)) - y)
+    wrong = [0.0] + [float((g * p * x ** (p - 1)).sum()) for p in (1, 2, 3)]
+    for subset in range(1, 8):   # which of b, c, d (bits 0, 1, 2) use the derivative
+        candidate = expected.copy()
+        for bit, index in enumerate((1, 2, 3)):
+            if subset >> bit & 1:
+                candidate[index] = wrong[index]
+        if not compare("", have, candidate) and compare("", candidate, expected):
+            return True
+    return False
+
+
 def _declare_poly(key: str, checks: tuple[Callable, ...], **change: Any) -> None:
     for judge in checks:
         EXERCISE.misconception(key, checks=(judge.__name__,),
@@ -322,9 +391,13 @@ def _declare_poly(key: str, checks: tuple[Callable, ...], **change: Any) -> None
 _declare_poly("poly_residual_sign", (poly_grads,), sign=-1.0)
 _declare_poly("factor_two", (poly_grads,), factor=1.0)
 _declare_poly("mean_loss", (poly_loss, poly_grads), mean=True)
+# Before poly_cubic_term: 3 * x**2 in place of x**3 is this idea, not a missing cubic term.
+EXERCISE.misconception("poly_derivative_in_x", checks=("poly_grads",),
+                       detect=_derivative_in_x)(None)
 EXERCISE.misconception("poly_cubic_term", checks=("poly_grads",), detect=_cubic_wrong)(None)
 _declare_poly("poly_cubic_term", (poly_loss, poly_grads), powers=(0, 1, 2),
               grad_powers=(0, 1, 2, 3))
+_declare_poly("poly_coeffs_reversed", (poly_loss, poly_grads), reverse=True)
 _declare_poly("poly_power_off_by_one", (poly_grads,), grad_powers=(1, 2, 3, 4))
 _declare_poly("poly_power_off_by_one", (poly_loss, poly_grads), powers=(1, 2, 3, 4))
 

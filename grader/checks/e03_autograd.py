@@ -18,7 +18,8 @@ EXERCISE = Exercise(
     name="e03_autograd",
     title={"en": "Gradients with autograd", "ko": "autograd로 구하는 기울기"},
     names=("autograd_two_layer_grads", "autograd_train"),
-    make_inputs=lambda seed: common.two_layer_data(seed, N, D_IN, H, D_OUT),
+    make_inputs=lambda seed: common.two_layer_data(seed, N, D_IN, H, D_OUT, LEARNING_RATE,
+                                                    STEPS),
     messages={
         **common.GRAD_MESSAGES,
         "losses_keep_graph": {

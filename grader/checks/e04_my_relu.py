@@ -73,6 +73,34 @@ EXERCISE = Exercise(
                   "쪽의 상위 기울기 텐서가 달라져 있었습니다. autograd는 그 텐서를 그래프의 다른 "
                   "곳에서도 쓸 수 있으니 먼저 복사하세요 (grad_input = grad_output.clone()).",
         },
+        "input_changed": {
+            "en": "MyReLU changed its input x in place (forward or backward wrote into the tensor "
+                  "it was given or saved): x was different after my_relu(x) and backward(). "
+                  "Compute new tensors (input.clamp(min=0), grad_output.clone()) and never write "
+                  "into ctx.saved_tensors.",
+            "ko": "MyReLU가 입력 x를 제자리(in-place)에서 바꿨습니다 (forward나 backward가 받은 "
+                  "텐서나 저장한 텐서에 값을 썼습니다): my_relu(x)와 backward() 후 x가 달라져 "
+                  "있었습니다. 새 텐서를 만들어 계산하고(input.clamp(min=0), grad_output.clone()) "
+                  "ctx.saved_tensors에는 절대 쓰지 마세요.",
+        },
+        "alias_not_a_function": {
+            "en": "my_relu(x) returned {got}, not a tensor: my_relu must be the function "
+                  "MyReLU.apply (my_relu = MyReLU.apply), not the class or its forward.",
+            "ko": "my_relu(x)가 텐서가 아니라 {got}을(를) 반환했습니다: my_relu는 클래스나 forward가 "
+                  "아니라 함수 MyReLU.apply여야 합니다 (my_relu = MyReLU.apply).",
+        },
+        "twice_failed": {
+            "en": "Used twice in one graph (my_relu(x) and my_relu(-x), then one backward), "
+                  "MyReLU failed: {error}.",
+            "ko": "한 그래프에서 두 번 쓰자(my_relu(x)와 my_relu(-x) 후 backward 한 번) MyReLU가 "
+                  "실패했습니다: {error}.",
+        },
+        "twice_wrong": {
+            "en": "Used once, backward is right; used twice in one graph (my_relu(x) and "
+                  "my_relu(-x), then one backward), the gradients are wrong.",
+            "ko": "한 번 쓸 때는 backward가 맞지만, 한 그래프에서 두 번 쓰면(my_relu(x)와 "
+                  "my_relu(-x) 후 backward 한 번) 기울기가 틀립니다.",
+        },
         "alias_not_custom": {
             "en": "my_relu(x) does not go through MyReLU (its output's grad_fn is {grad_fn}): "
                   "define my_relu = MyReLU.apply.",
@@ -103,6 +131,30 @@ EXERCISE = Exercise(
             "ko": "backward가 grad_output을 곱하지 않고 마스크(국소 도함수, 0 또는 1) 자체를 "
                   "반환합니다: 연쇄 법칙에 따라 grad_input = grad_output * (input > 0)이어야 "
                   "합니다.",
+        },
+        "relu_on_gradient": {
+            "en": "backward applies ReLU to the gradient (grad_output.clamp(min=0)): which "
+                  "entries pass depends on the sign of the INPUT saved in forward, not on the sign "
+                  "of grad_output; a negative upstream gradient where input > 0 must pass through.",
+            "ko": "backward가 기울기에 ReLU를 적용했습니다 (grad_output.clamp(min=0)): 어떤 원소가 "
+                  "통과하는지는 grad_output의 부호가 아니라 forward에서 저장한 입력의 부호로 정해집니다. "
+                  "input > 0인 곳에서는 음수인 상위 기울기도 그대로 통과해야 합니다.",
+        },
+        "input_in_place": {
+            "en": "the input tensor is modified in place (input[input < 0] = 0, input.clamp_(...)): "
+                  "it is the caller's x, and autograd's saved copy of it; ReLU must leave it "
+                  "as it was.",
+            "ko": "입력 텐서를 제자리에서 바꿨습니다 (input[input < 0] = 0, input.clamp_(...)): 그 "
+                  "텐서는 호출한 쪽의 x이자 autograd가 저장해 둔 값입니다. ReLU는 그것을 그대로 "
+                  "두어야 합니다.",
+        },
+        "state_outside_ctx": {
+            "en": "backward reads what forward kept outside ctx (a class attribute, a global): "
+                  "the second forward overwrites it before the first backward runs. Keep it on "
+                  "the ctx of that call: ctx.save_for_backward(input), then ctx.saved_tensors.",
+            "ko": "backward가 forward에서 ctx 밖(클래스 속성, 전역 변수)에 보관한 값을 읽습니다: 첫 "
+                  "번째 backward가 실행되기 전에 두 번째 forward가 그 값을 덮어씁니다. 그 호출의 "
+                  "ctx에 보관하세요: ctx.save_for_backward(input), 그다음 ctx.saved_tensors.",
         },
         "grad_output_in_place": {
             "en": "grad_output is modified in place (grad_output[input < 0] = 0) instead of a "
@@ -170,7 +222,25 @@ def backward(sub, inputs):
     _backward_with(y, upstream)
     grad = x.grad.detach().clone() if x.grad is not None else None
     return {"out": out, "grad": grad, "upstream_after": upstream.detach().clone(),
-            "upstream": kept}
+            "upstream": kept, "x_after": x.detach().clone(), "twice": _twice(sub, inputs)}
+
+
+def _twice(sub, inputs):
+    """MyReLU used twice in one graph (on x and on -x) before one backward: each backward
+    must read its own forward's input (from ctx), not state the later forward overwrote."""
+    x1 = _tensor(inputs["x"], requires_grad=True)
+    x2 = _tensor(-inputs["x"], requires_grad=True)
+    up1, up2 = (_tensor(u) for u in _twice_upstreams(inputs))
+    try:
+        y1, y2 = sub.MyReLU.apply(x1), sub.MyReLU.apply(x2)
+        ((y1 * up1).sum() + (y2 * up2).sum()).backward()
+    except Exception as exc:  # noqa: BLE001 - reported by the judge, next to the single use
+        return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return {"grads": [None if x.grad is None else x.grad.detach().clone() for x in (x1, x2)]}
+
+
+def _twice_upstreams(inputs):
+    return inputs["grad_output"], np.flip(inputs["grad_output"]).copy()
 
 
 @EXERCISE.probe
@@ -211,19 +281,17 @@ def forward_values(ctx):
     return failed(t("forward_wrong"), *problems) if problems else passed()
 
 
-def _backward_verdict(out, ref, inputs):
-    if not isinstance(out, dict) or "grad" not in out:
-        return failed(t("wrong_type", label="backward probe", expected="a result",
-                        got=kind_of(out)))
-    if out["grad"] is None:
+def _grad_verdict(got_value, want_value, x, upstream, label="x.grad"):
+    """x.grad against the reference's, either convention passing where x == 0."""
+    if got_value is None:
         return failed(t("no_grad"))
-    x, upstream = inputs["x"], inputs["grad_output"].astype(np.float32).astype(np.float64)
-    got, want = as_array(out["grad"]), as_array(ref["grad"])
+    upstream = upstream.astype(np.float32).astype(np.float64)
+    got, want = as_array(got_value), as_array(want_value)
     if got is None or got.shape != x.shape:
-        return failed(*compare("x.grad", out["grad"], want, RTOL))
+        return failed(*compare(label, got_value, want, RTOL))
     at_zero = x == 0
     # where x == 0 either convention passes: compare the rest, element by element
-    problems = compare("x.grad", np.where(at_zero, want, got), want, RTOL)
+    problems = compare(label, np.where(at_zero, want, got), want, RTOL)
     if problems:
         return failed(t("backward_wrong", how=t("upstream_random")), *problems)
     for index in zip(*np.nonzero(at_zero)):
@@ -232,6 +300,31 @@ def _backward_verdict(out, ref, inputs):
             return failed(t("backward_at_zero", got=float(value),
                             index=tuple(int(i) for i in index)))
     return passed()
+
+
+def _backward_verdict(out, ref, inputs):
+    if not isinstance(out, dict) or "grad" not in out:
+        return failed(t("wrong_type", label="backward probe", expected="a result",
+                        got=kind_of(out)))
+    verdict = _grad_verdict(out["grad"], ref["grad"], inputs["x"], inputs["grad_output"])
+    if not verdict.passed:
+        return verdict
+    twice, want = out.get("twice"), ref.get("twice")
+    if not isinstance(want, dict) or "grads" not in want:
+        return verdict
+    if not isinstance(twice, dict) or "grads" not in twice:
+        error = twice.get("error") if isinstance(twice, dict) else kind_of(twice)
+        return failed(t("twice_failed", error=error))
+    grads = twice["grads"] if isinstance(twice["grads"], (list, tuple)) else ()
+    if len(grads) != 2:
+        return failed(t("twice_failed", error=kind_of(twice["grads"])))
+    for grad, expected, x, upstream, label in zip(
+            grads, want["grads"], (inputs["x"], -inputs["x"]), _twice_upstreams(inputs),
+            ("x.grad (first use, on x)", "x.grad (second use, on -x)")):
+        second = _grad_verdict(grad, expected, x, upstream, label)
+        if not second.passed:
+            return failed(t("twice_wrong"), *second.lines, misconception="state_outside_ctx")
+    return verdict
 
 
 @EXERCISE.check(points=2, probe="backward")
@@ -248,6 +341,12 @@ def grad_output_untouched(ctx):
     if before is None or after is None or before.shape != after.shape \
             or not np.array_equal(before, after):
         return failed(t("grad_output_changed"), misconception="grad_output_in_place")
+    # The input too: the probe's x holds the float32-rounded inputs["x"].
+    x_after = as_array(ctx.out.get("x_after"))
+    x_before = ctx.inputs["x"].astype(np.float32).astype(np.float64)
+    if x_after is None or x_after.shape != x_before.shape or \
+            not np.array_equal(x_after, x_before):
+        return failed(t("input_changed"), misconception="input_in_place")
     return passed()
 
 
@@ -263,7 +362,10 @@ def gradcheck_float64(ctx):
 def my_relu_alias(ctx):
     if not isinstance(ctx.out, dict):
         return failed(t("alias_wrong"))
-    problems = compare("my_relu(x)", ctx.out.get("out"), np.maximum(ctx.inputs["x"], 0), RTOL)
+    out = ctx.out.get("out")
+    if as_array(out) is None:
+        return failed(t("alias_wrong"), t("alias_not_a_function", got=kind_of(out)))
+    problems = compare("my_relu(x)", out, np.maximum(ctx.inputs["x"], 0), RTOL)
     if problems:
         return failed(t("alias_wrong"), *problems)
     if not ctx.out.get("custom"):
@@ -302,6 +404,8 @@ EXERCISE.misconception("mask_inverted", checks=("backward_values",))(
     lambda ref: _buggy_relu(lambda input, grad: _masked(grad, input > 0)))
 EXERCISE.misconception("mask_not_multiplied", checks=("backward_values",))(
     lambda ref: _buggy_relu(lambda input, grad: (input > 0).to(grad.dtype)))
+EXERCISE.misconception("relu_on_gradient", checks=("backward_values",))(
+    lambda ref: _buggy_relu(lambda input, grad: grad.clamp(min=0)))
 
 
 @hookimpl

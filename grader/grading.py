@@ -156,6 +156,8 @@ class Grader:
             else:
                 outcomes[job["index"]][job["exercise"]] = outcome
                 waiting[job["index"]] -= 1
+            # Now, not at the end: a batch of files written up to the size limit adds up.
+            shutil.rmtree(job["workdir"], ignore_errors=True)
             yield from ready()
 
     # -- judging -------------------------------------------------------------

@@ -57,3 +57,12 @@ def test_missing_translation_falls_back_to_english():
 
     catalog = {"only_en": {"en": "hello {name}"}}
     assert render(t("only_en", name="Ada"), "ko", [catalog]) == "hello Ada"
+
+
+def test_watch_texts_in_every_language():
+    from grader.watch import TEXTS
+
+    for lang in LANGUAGES:
+        assert set(TEXTS[lang]) == set(TEXTS["en"])
+        for key, text in TEXTS[lang].items():
+            assert _fields(text) == _fields(TEXTS["en"][key]), key

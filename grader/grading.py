@@ -111,15 +111,19 @@ class Grader:
                 continue
         return _inside(path, self.solutions_dir)
 
-    def grade(self, submission: Submission) -> Report:
-        return next(iter(self.grade_many([submission])))
+    def grade(self, submission: Submission, only: Iterable[str] | None = None) -> Report:
+        return next(iter(self.grade_many([submission], only)))
 
-    def grade_many(self, submissions: Iterable[Submission]) -> Iterator[Report]:
-        """Grade each submission; yield its report as soon as it is complete."""
+    def grade_many(self, submissions: Iterable[Submission],
+                   only: Iterable[str] | None = None) -> Iterator[Report]:
+        """Grade each submission (on the exercises named in `only`, else all of this
+        grader's); yield each report as soon as it is complete."""
         submissions = list(submissions)
         seed = self.options.seed
+        wanted = None if only is None else set(only)
+        exercises = [e for e in self.exercises if wanted is None or e.name in wanted]
         jobs: list[tuple[dict[str, Any], Limits]] = []
-        for exercise in self.exercises:
+        for exercise in exercises:
             if (seed, exercise.name) in self.reference:
                 continue
             source = self.reference_submission.source_for(exercise.name, exercise.names)
@@ -129,10 +133,10 @@ class Grader:
         sources: list[dict[str, Source | None]] = []
         waiting: list[int] = []
         for index, submission in enumerate(submissions):
-            chosen = {e.name: submission.source_for(e.name, e.names) for e in self.exercises}
+            chosen = {e.name: submission.source_for(e.name, e.names) for e in exercises}
             sources.append(chosen)
             waiting.append(sum(s is not None for s in chosen.values()))
-            for exercise in self.exercises:
+            for exercise in exercises:
                 if chosen[exercise.name] is not None:
                     jobs.append((self._job(exercise, chosen[exercise.name], submission,
                                            "student", index), self._limits(exercise)))
@@ -140,13 +144,13 @@ class Grader:
         done: set[int] = set()
 
         def ready() -> Iterator[Report]:
-            if any((seed, e.name) not in self.reference for e in self.exercises
+            if any((seed, e.name) not in self.reference for e in exercises
                    if self.reference_submission.source_for(e.name, e.names)):
                 return
             for index, submission in enumerate(submissions):
                 if index not in done and waiting[index] == 0:
                     done.add(index)
-                    yield self._report(submission, sources[index], outcomes[index])
+                    yield self._report(exercises, submission, sources[index], outcomes[index])
 
         yield from ready()
         for outcome in self.sandbox.run(jobs):
@@ -161,11 +165,11 @@ class Grader:
             yield from ready()
 
     # -- judging -------------------------------------------------------------
-    def _report(self, submission: Submission, sources: dict[str, Source | None],
-                outcomes: dict[str, Outcome]) -> Report:
+    def _report(self, exercises: list[Exercise], submission: Submission,
+                sources: dict[str, Source | None], outcomes: dict[str, Outcome]) -> Report:
         notes: list[str] = list(submission.problems)
         results = []
-        for exercise in self.exercises:
+        for exercise in exercises:
             reference = self.reference.get((self.options.seed, exercise.name))
             key = (exercise.name, self.options.seed)
             if key not in self._inputs:

@@ -66,3 +66,26 @@ def test_watch_texts_in_every_language():
         assert set(TEXTS[lang]) == set(TEXTS["en"])
         for key, text in TEXTS[lang].items():
             assert _fields(text) == _fields(TEXTS["en"][key]), key
+
+
+def _misconception_keys():
+    """Declared misconceptions, and those a judge names directly (misconception="...")."""
+    import re
+    from pathlib import Path
+
+    checks = Path(__file__).resolve().parent.parent / "grader" / "checks"
+    direct = set()
+    for path in checks.glob("*.py"):
+        direct |= set(re.findall(r'misconception\s*=\s*"(\w+)"', path.read_text()))
+    keys = {m.key for e in EXERCISES for m in e.misconceptions} | direct
+    return sorted(keys)
+
+
+@pytest.mark.parametrize("key", _misconception_keys())
+def test_every_misconception_has_a_message_and_a_test_that_makes_it(key):
+    from pathlib import Path
+
+    assert key in COMMON or any(key in e.messages for e in EXERCISES), key
+    tests = Path(__file__).resolve().parent
+    text = "\n".join(p.read_text() for p in tests.glob("test_*.py") if p.name != "test_messages.py")
+    assert f'"{key}"' in text or f"'{key}'" in text, f"no test makes the misconception {key}"

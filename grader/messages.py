@@ -16,16 +16,16 @@ COMMON: dict[str, dict[str, str]] = {
     "missing_exercise": {
         "en": "Not found in your submission: expected {file}.py (or .ipynb), or a notebook "
               "that defines {names}.",
-        "ko": "제출물에서 찾을 수 없습니다: {file}.py(또는 .ipynb) 파일이나 {names}를 정의한 "
+        "ko": "제출물에서 찾을 수 없습니다: {file}.py(또는 .ipynb) 파일이나 {names}을(를) 정의한 "
               "노트북이 필요합니다.",
     },
     "not_implemented": {
         "en": "Not implemented yet: `{name}` still raises NotImplementedError. {todo}",
-        "ko": "아직 구현되지 않았습니다: `{name}`이(가) 여전히 NotImplementedError를 발생시킵니다. {todo}",
+        "ko": "아직 구현되지 않았습니다: `{name}`에서 여전히 NotImplementedError가 발생합니다. {todo}",
     },
     "todo_summary": {
-        "en": "To do: fill in the TODOs of {file} ({count} check(s) waiting).",
-        "ko": "할 일: {file}의 TODO를 채우세요 (채점 항목 {count}개가 기다리는 중).",
+        "en": "To do: fill in the TODOs in {file} (checks waiting on them: {count}).",
+        "ko": "할 일: {file}의 TODO를 채우세요 (TODO 때문에 아직 채점하지 못한 항목: {count}개).",
     },
     "missing_name": {
         "en": "`{name}` is not defined in your submission; the exercise needs {names}.",
@@ -43,12 +43,18 @@ COMMON: dict[str, dict[str, str]] = {
     "exit_at_import": {
         "en": "{file} called sys.exit() / exit() while being loaded ({message}); nothing in it "
               "could be graded. Move such code under `if __name__ == \"__main__\":`.",
-        "ko": "{file}이(가) 불러오는 도중 sys.exit()/exit()를 호출했습니다 ({message}). 채점할 수 "
-              "없습니다. 그런 코드는 `if __name__ == \"__main__\":` 아래로 옮기세요.",
+        "ko": "{file}을(를) 불러오는 도중 sys.exit()/exit()가 호출되어 ({message}) 이 파일은 "
+              "하나도 채점할 수 없습니다. 그런 코드는 `if __name__ == \"__main__\":` 아래로 "
+              "옮기세요.",
     },
     "load_error": {
-        "en": "{file} raised {type} while being loaded (line {line}): {message}",
-        "ko": "{file}을(를) 불러오는 중 {type} 오류가 났습니다 ({line}번째 줄): {message}",
+        "en": "{file} raised {type} while being loaded (line {line}): {message}\nEverything "
+              "at the top level of a file runs when the grader imports it: keep demos and "
+              "experiments (and the imports only they need) under "
+              "`if __name__ == \"__main__\":`.",
+        "ko": "{file}을(를) 불러오는 중 {type} 오류가 났습니다 ({line}번째 줄): {message}\n채점기가 "
+              "파일을 import하면 파일 최상위의 코드가 모두 실행됩니다: 데모나 실험 코드(와 그것만 "
+              "쓰는 import)는 `if __name__ == \"__main__\":` 아래에 두세요.",
     },
     "raised": {
         "en": "Your code raised {type}: {message}{where}",
@@ -70,22 +76,23 @@ COMMON: dict[str, dict[str, str]] = {
     "timeout": {
         "en": "Stopped after {seconds:g} s: your code took too long (an infinite loop, or far "
               "too many steps?).",
-        "ko": "{seconds:g}초 후 중단했습니다: 코드가 너무 오래 걸립니다 (무한 루프이거나 단계가 "
-              "너무 많지 않나요?).",
+        "ko": "코드가 너무 오래 걸려 {seconds:g}초 만에 중단했습니다 (무한 루프이거나 반복 횟수가 "
+              "너무 많지 않은지 확인하세요).",
     },
     "timeout_in_cell": {
         "en": "Stopped after {seconds:g} s while running code cell {cell} of {file}: the "
-              "whole notebook runs for each exercise, so keep long experiments out of it "
-              "(start such a cell with %%time, which the grader skips).",
-        "ko": "{file}의 {cell}번째 코드 셀을 실행하던 중 {seconds:g}초가 지나 중단했습니다: 문제마다 "
-              "노트북 전체가 실행되므로 오래 걸리는 실험은 빼 두세요 (그런 셀은 %%time으로 "
-              "시작하면 채점기가 건너뜁니다).",
+              "whole notebook runs for each exercise, so keep long experiments (and loops that "
+              "may never end) out of it: start such a cell with %%time, and the grader skips "
+              "it.",
+        "ko": "{file}의 {cell}번째 코드 셀을 실행하던 중 {seconds:g}초가 지나 중단했습니다: 채점기는 "
+              "문제마다 노트북 전체를 실행하므로, 오래 걸리는 실험(끝나지 않는 루프 포함)은 빼 "
+              "두세요 (셀 첫 줄을 %%time으로 시작하면 채점기가 그 셀을 건너뜁니다).",
     },
     "crashed": {
-        "en": "The process running your code died ({how}) before this check finished: "
-              "os._exit(), a segmentation fault, or a kill.",
-        "ko": "이 검사가 끝나기 전에 코드를 실행하던 프로세스가 종료되었습니다 ({how}): "
-              "os._exit(), 세그멘테이션 오류, 또는 강제 종료.",
+        "en": "The process running your code died ({how}) before this check finished "
+              "(os._exit(), a segmentation fault, or a kill?).",
+        "ko": "이 검사가 끝나기 전에 코드를 실행하던 프로세스가 종료되었습니다 ({how}). "
+              "os._exit() 호출, 세그멘테이션 오류, 강제 종료 중 하나일 수 있습니다.",
     },
     "violation": {
         "en": "Your submission tried to use the kit's reference solutions ({what}). Copying "
@@ -115,7 +122,7 @@ COMMON: dict[str, dict[str, str]] = {
     },
     "misconception": {
         "en": "Likely misconception: {text}",
-        "ko": "흔한 오해일 가능성: {text}",
+        "ko": "예상되는 오해: {text}",
     },
     "output_note": {
         "en": "Your code printed {size} bytes; only the beginning and the end are kept.",
@@ -127,7 +134,7 @@ COMMON: dict[str, dict[str, str]] = {
     },
     "no_result": {
         "en": "Your code did not produce a result for this check.",
-        "ko": "이 검사에 대한 결과가 나오지 않았습니다.",
+        "ko": "코드가 이 검사 항목의 결과를 내지 않았습니다.",
     },
     # comparisons (grader.judging)
     "wrong_type": {
@@ -149,14 +156,15 @@ COMMON: dict[str, dict[str, str]] = {
         "ko": "{label}에 NaN 또는 무한대가 있습니다 (기대값은 모두 유한합니다).",
     },
     "wrong_values": {
-        "en": "{label}: values differ from the reference: largest error {err:.3g} "
-              "(relative {rel:.2g}) at index {index}: got {got:.6g}, expected {expected:.6g}.",
-        "ko": "{label}: 값이 참고 답과 다릅니다: 가장 큰 오차 {err:.3g} (상대 오차 {rel:.2g}), "
-              "위치 {index}: {got:.6g}이(가) 나왔고 {expected:.6g}이어야 합니다.",
+        "en": "{label}: the values differ from the reference, most at index {index}: got "
+              "{got:.6g}, expected {expected:.6g} (off by {err:.3g}).",
+        "ko": "{label}: 값이 참고 답과 다릅니다. 위치 {index}에서 가장 크게 다릅니다: 실제 값 "
+              "{got:.6g}, 기대값 {expected:.6g} (차이 {err:.3g}).",
     },
     "ratio": {
-        "en": "{label} is about {ratio:.3g} times the expected values.",
-        "ko": "{label}이(가) 기대값의 약 {ratio:.3g}배입니다.",
+        "en": "{label} is off by a constant factor: about {ratio:.3g} times the expected "
+              "value.",
+        "ko": "{label} 값이 일정한 배수만큼 다릅니다: 기대값의 약 {ratio:.3g}배입니다.",
     },
     "wrong_length": {
         "en": "{label}: expected {expected} values, got {got}.",

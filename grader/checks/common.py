@@ -46,7 +46,7 @@ GRAD_MESSAGES = {
     "inputs_require_grad": {
         "en": "After the call, the caller's tensors {names} require grad or carry a .grad: "
               "work on detached clones (w.detach().clone().requires_grad_()).",
-        "ko": "호출 후 호출한 쪽의 텐서 {names}가 requires_grad이거나 .grad를 갖고 있습니다: "
+        "ko": "호출 후 호출한 쪽의 텐서 {names}에 requires_grad가 켜졌거나 .grad가 생겼습니다: "
               "분리된 복사본(w.detach().clone().requires_grad_())으로 계산하세요.",
     },
     "not_tensor": {
@@ -64,20 +64,24 @@ GRAD_MESSAGES = {
     },
     # misconceptions
     "factor_two": {
-        "en": "the gradient of (y_pred - y)**2 is 2 * (y_pred - y): the factor 2 is missing "
-              "(or doubled) in grad_y_pred.",
-        "ko": "(y_pred - y)**2의 기울기는 2 * (y_pred - y)입니다: grad_y_pred에서 2가 빠졌거나 "
-              "두 번 곱해졌습니다.",
+        "en": "the derivative of (y_pred - y)**2 with respect to y_pred is 2 * (y_pred - y): "
+              "grad_y_pred is missing that factor 2 (or has it twice).",
+        "ko": "(y_pred - y)**2를 y_pred로 미분하면 2 * (y_pred - y)입니다: grad_y_pred에서 2를 "
+              "빠뜨렸거나 두 번 곱했습니다.",
     },
     "mean_loss": {
-        "en": "the loss here is the SUM of squared errors, as in the tutorial; you used the mean.",
-        "ko": "이 과제의 손실은 튜토리얼처럼 제곱 오차의 합(SUM)입니다. 평균(mean)을 쓰셨습니다.",
+        "en": "the loss here is the SUM of squared errors, as in the tutorial; you used the "
+              "mean, which makes the loss and the gradients smaller by the number of elements.",
+        "ko": "이 과제의 손실은 튜토리얼처럼 제곱 오차의 합(SUM)인데, 평균(mean)을 썼습니다. "
+              "평균을 쓰면 손실과 기울기가 모두 원소 개수만큼 작아집니다.",
     },
     "relu_mask_missing": {
         "en": "the ReLU's gradient is never applied: grad_h must be set to 0 where h < 0 "
-              "(ReLU passes no gradient where it output 0).",
+              "(ReLU passes no gradient where it output 0). Test h itself: h_relu < 0 is never "
+              "true, since h_relu is already clamped at 0.",
         "ko": "ReLU의 기울기가 적용되지 않았습니다: h < 0인 곳에서 grad_h를 0으로 만들어야 합니다 "
-              "(ReLU는 0을 출력한 곳에 기울기를 전달하지 않습니다).",
+              "(ReLU는 0을 출력한 곳에 기울기를 전달하지 않습니다). 조건은 h로 거세요: h_relu는 "
+              "이미 0 이상으로 잘렸으므로 h_relu < 0은 한 번도 참이 되지 않습니다.",
     },
     "relu_mask_inverted": {
         "en": "the ReLU mask is inverted: zero the gradient where h < 0, keep it where h > 0.",
@@ -91,7 +95,8 @@ GRAD_MESSAGES = {
     },
     "gradient_ascent": {
         "en": "the update goes uphill: gradient descent subtracts, w -= learning_rate * grad.",
-        "ko": "갱신 방향이 반대입니다: 경사 하강법은 빼야 합니다, w -= learning_rate * grad.",
+        "ko": "갱신 방향이 반대입니다: 경사 하강법은 기울기를 빼야 합니다 "
+              "(w -= learning_rate * grad).",
     },
     "ignores_learning_rate": {
         "en": "the learning_rate argument is ignored (a fixed value is used instead).",
@@ -124,8 +129,8 @@ GRAD_MESSAGES = {
     "no_update": {
         "en": "the weights never change: the update is lost (zeroed before it is applied, or "
               "applied to a copy).",
-        "ko": "가중치가 전혀 바뀌지 않습니다: 갱신이 사라졌습니다 (적용 전에 0이 되었거나 복사본에 "
-              "적용됨).",
+        "ko": "가중치가 전혀 바뀌지 않습니다: 갱신이 사라졌습니다 (적용하기 전에 기울기가 0이 "
+              "되었거나, 복사본에 적용했습니다).",
     },
 }
 

@@ -52,7 +52,7 @@ EXERCISE = Exercise(
                   "{how}).",
         },
         "upstream_random": {"en": "a random tensor, not all ones",
-                            "ko": "모두 1이 아닌 무작위 텐서였습니다"},
+                            "ko": "모두 1인 텐서가 아니라 무작위 텐서였습니다"},
         "backward_at_zero": {
             "en": "Where the input is exactly 0 the gradient must be 0 or the upstream gradient "
                   "(either convention passes); got {got:.6g} at index {index}.",
@@ -66,12 +66,12 @@ EXERCISE = Exercise(
                   "해석적 기울기가 수치 기울기와 다릅니다.{detail}",
         },
         "grad_output_changed": {
-            "en": "backward changed grad_output in place: the caller's upstream gradient tensor "
-                  "was different after backward() ran. Autograd may use that tensor elsewhere "
-                  "in the graph; clone it first (grad_input = grad_output.clone()).",
-            "ko": "backward가 grad_output을 제자리(in-place)에서 바꿨습니다: backward() 후 호출한 "
-                  "쪽의 상위 기울기 텐서가 달라져 있었습니다. autograd는 그 텐서를 그래프의 다른 "
-                  "곳에서도 쓸 수 있으니 먼저 복사하세요 (grad_input = grad_output.clone()).",
+            "en": "backward changed grad_output in place: after backward() ran, the upstream "
+                  "gradient tensor the grader passed in held different values. Clone it first "
+                  "(grad_input = grad_output.clone()) and change the clone.",
+            "ko": "backward가 grad_output을 제자리(in-place)에서 바꿨습니다: backward()가 끝난 뒤 "
+                  "채점기가 넘겨준 상위 기울기 텐서의 값이 달라져 있었습니다. 먼저 복사한 뒤"
+                  "(grad_input = grad_output.clone()) 복사본을 바꾸세요.",
         },
         "input_changed": {
             "en": "MyReLU changed its input x in place (forward or backward wrote into the tensor "
@@ -157,11 +157,12 @@ EXERCISE = Exercise(
                   "ctx에 보관하세요: ctx.save_for_backward(input), 그다음 ctx.saved_tensors.",
         },
         "grad_output_in_place": {
-            "en": "grad_output is modified in place (grad_output[input < 0] = 0) instead of a "
-                  "clone: the gradient looks right, but the tensor autograd handed you is "
-                  "corrupted for every other use.",
-            "ko": "복사본 대신 grad_output 자체를 제자리에서 바꿨습니다 (grad_output[input < 0] = "
-                  "0): 기울기는 맞아 보여도 autograd가 넘겨준 텐서가 다른 모든 곳에서 망가집니다.",
+            "en": "writing into grad_output (grad_output[input < 0] = 0) looks harmless, since "
+                  "the gradient you return is right; but autograd may hand the same tensor to "
+                  "other parts of the graph, which then see your zeros.",
+            "ko": "grad_output에 직접 쓰는 것(grad_output[input < 0] = 0)은 반환하는 기울기가 맞으니 "
+                  "괜찮아 보이지만, autograd는 같은 텐서를 그래프의 다른 부분에도 넘겨줄 수 있어서 "
+                  "그쪽에서는 여러분이 넣은 0을 보게 됩니다.",
         },
     },
     hints={

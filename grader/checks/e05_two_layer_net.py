@@ -51,12 +51,17 @@ EXERCISE = Exercise(
         },
         # misconceptions
         "layers_not_registered": {
-            "en": "layers kept in a plain Python list (or dict, or local variable) are not "
-                  "registered: nn.Module only sees submodules assigned as attributes "
-                  "(self.linear1 = nn.Linear(...)) or held in nn.ModuleList/nn.ModuleDict.",
-            "ko": "일반 파이썬 리스트(또는 딕셔너리, 지역 변수)에 둔 층은 등록되지 않습니다: "
-                  "nn.Module은 속성으로 지정한 하위 모듈(self.linear1 = nn.Linear(...))이나 "
-                  "nn.ModuleList/nn.ModuleDict에 담긴 것만 압니다.",
+            "en": "a layer is missing when the model has just been built: nn.Module only "
+                  "sees submodules assigned as attributes in __init__ "
+                  "(self.linear1 = nn.Linear(...)) or held in nn.ModuleList/nn.ModuleDict. A "
+                  "layer kept in a plain Python list, a dict or a local variable is not "
+                  "registered, and one first created in forward does not exist yet when the "
+                  "weights are loaded (and would be a new, untrained layer on every call).",
+            "ko": "모델을 막 만든 시점에 층이 빠져 있습니다: nn.Module은 __init__에서 속성으로 지정한 "
+                  "하위 모듈(self.linear1 = nn.Linear(...))이나 nn.ModuleList/nn.ModuleDict에 담긴 "
+                  "것만 압니다. 일반 파이썬 리스트, 딕셔너리, 지역 변수에 둔 층은 등록되지 않고, "
+                  "forward에서 처음 만드는 층은 가중치를 불러올 때 아직 없습니다 (게다가 호출할 "
+                  "때마다 학습되지 않은 새 층이 됩니다).",
         },
         "relu_missing": {
             "en": "the ReLU between the two layers is missing: without it the two linear layers "

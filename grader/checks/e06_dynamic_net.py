@@ -107,17 +107,20 @@ EXERCISE = Exercise(
             "ko": "middle_linear 뒤의 ReLU 없이 깊이 {depth} (h = middle_linear(h)를 {depth}번)",
         },
         "depth_counts": {
-            "en": "Over {total} calls the depths were drawn {counts} times; each of 0, 1, 2, 3 "
-                  "should come up about equally often (at least {least} times here).",
-            "ko": "{total}번 호출에서 깊이별 횟수가 {counts}였습니다. 0, 1, 2, 3이 각각 거의 같은 "
-                  "빈도로(여기서는 최소 {least}번) 나와야 합니다.",
+            "en": "Of {total} calls, this many gave the output of each depth (depth: calls): "
+                  "{counts}. Each of 0, 1, 2, 3 should come up about equally often (here at "
+                  "least {least} times). Calls whose output matches no depth are not counted "
+                  "(see the check on outputs).",
+            "ko": "호출 {total}번 중 각 깊이의 출력이 나온 횟수(깊이: 횟수)는 {counts}입니다. 0, 1, "
+                  "2, 3이 각각 거의 같은 빈도로(여기서는 최소 {least}번) 나와야 합니다. 어느 깊이와도 "
+                  "맞지 않는 출력은 세지 않았습니다 (출력 검사를 보세요).",
         },
         "depth_spread": {
-            "en": "Over {total} forward passes the depths were drawn {counts} times; each of "
-                  "0, 1, 2, 3 should come up about equally often (here between {least} and "
-                  "{most} times).",
-            "ko": "순전파 {total}번에서 깊이별 횟수가 {counts}였습니다. 0, 1, 2, 3이 각각 거의 "
-                  "같은 빈도로 (여기서는 {least}번에서 {most}번 사이) 나와야 합니다.",
+            "en": "Over {total} forward passes, each depth came up this often (depth: "
+                  "passes): {counts}. Each of 0, 1, 2, 3 should come up about equally often "
+                  "(here between {least} and {most} times).",
+            "ko": "순전파 {total}번에서 각 깊이가 나온 횟수(깊이: 횟수)는 {counts}입니다. 0, 1, 2, "
+                  "3이 각각 거의 같은 빈도로(여기서는 {least}번에서 {most}번 사이) 나와야 합니다.",
         },
         "wrong_signature": {
             "en": "DynamicNet must be built as DynamicNet(D_in, H, D_out) (the grader calls "
@@ -200,9 +203,9 @@ EXERCISE = Exercise(
         },
         "depth_at_init": {
             "en": "the depth is drawn once, when the model is built (in __init__), so each model "
-                  "keeps one depth for ever; draw it inside forward instead.",
-            "ko": "깊이를 모델을 만들 때(__init__에서) 한 번만 뽑아서 모델마다 깊이가 영원히 "
-                  "고정됩니다. forward 안에서 뽑으세요.",
+                  "keeps one depth for ever; draw it inside forward instead, on every call.",
+            "ko": "깊이를 모델을 만들 때(__init__에서) 한 번만 뽑아서, 모델마다 처음 뽑은 깊이를 "
+                  "계속 씁니다. 깊이는 forward 안에서 호출할 때마다 뽑으세요.",
         },
         "graph_cut": {
             "en": "part of the computation is hidden from autograd (torch.no_grad(), .detach(), "

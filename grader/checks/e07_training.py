@@ -113,7 +113,7 @@ EXERCISE = Exercise(
         "device_not_device": {
             "en": "pick_device should return a torch.device (torch.device(\"cuda\") or "
                   "torch.device(\"cpu\")); got {got}.",
-            "ko": "pick_device는 torch.device(torch.device(\"cuda\") 또는 "
+            "ko": "pick_device는 torch.device 객체(torch.device(\"cuda\") 또는 "
                   "torch.device(\"cpu\"))를 반환해야 하는데 {got}이(가) 나왔습니다.",
         },
         "device_wrong": {
@@ -126,7 +126,7 @@ EXERCISE = Exercise(
             "en": "With torch.cuda.is_available() made to report {available}, pick_device "
                   "still returned {got}; expected a {expected} device. The grader asks both "
                   "ways, so that the answer does not depend on the machine that grades it.",
-            "ko": "torch.cuda.is_available()가 {available}을(를) 반환하도록 했는데도 "
+            "ko": "torch.cuda.is_available()이 {available}을(를) 반환하도록 했는데도 "
                   "pick_device가 {got}을(를) 반환했습니다. {expected} 장치여야 합니다. 채점하는 "
                   "기계에 따라 결과가 달라지지 않도록 채점기는 두 경우를 모두 확인합니다.",
         },
@@ -141,7 +141,7 @@ EXERCISE = Exercise(
         "train_fails_with_cuda": {
             "en": "With CUDA available and the model on the CPU, train raised {error}. train "
                   "must run on the device the model is on, whether or not there is a GPU.",
-            "ko": "CUDA가 있고 모델이 CPU에 있을 때 train이 {error}을(를) 일으켰습니다. train은 "
+            "ko": "CUDA가 있고 모델이 CPU에 있을 때 train에서 {error} 오류가 났습니다. train은 "
                   "GPU가 있든 없든 모델이 있는 장치에서 실행되어야 합니다.",
         },
         "train_moves_model": {
@@ -168,12 +168,13 @@ EXERCISE = Exercise(
                   "optimizer.zero_grad()를 호출하세요.",
         },
         "no_update": {
-            "en": "the parameters never change, so every loss is the same: the gradients are "
-                  "zeroed between loss.backward() and optimizer.step() (or step() is never "
-                  "called). The order is zero_grad, backward, step.",
-            "ko": "파라미터가 전혀 바뀌지 않아 손실이 모두 같습니다: loss.backward()와 "
-                  "optimizer.step() 사이에서 기울기를 0으로 만들고 있습니다 (또는 step()을 "
-                  "호출하지 않습니다). 순서는 zero_grad, backward, step입니다.",
+            "en": "the parameters never change, so every recorded loss is the same: the "
+                  "gradients are zeroed between loss.backward() and optimizer.step(), so step() "
+                  "finds nothing to apply (or step() is never called). The order is zero_grad, "
+                  "backward, step.",
+            "ko": "파라미터가 전혀 바뀌지 않아 기록한 손실이 모두 같습니다: loss.backward()와 "
+                  "optimizer.step() 사이에서 기울기를 0으로 만들어 step()이 적용할 것이 없습니다 "
+                  "(또는 step()을 호출하지 않습니다). 순서는 zero_grad, backward, step입니다.",
         },
         "loss_after_update": {
             "en": "each recorded loss is measured after the update; losses[t] must be the loss "

@@ -70,7 +70,7 @@ EXERCISE = Exercise(
         "epoch_wrong": {
             "en": "save_checkpoint was given epoch={expected}, but load_checkpoint returned "
                   "{got}: return the epoch that was saved.",
-            "ko": "save_checkpoint에 epoch={expected}를 넘겼는데 load_checkpoint가 {got}을(를) "
+            "ko": "save_checkpoint에 epoch={expected}을(를) 넘겼는데 load_checkpoint가 {got}을(를) "
                   "반환했습니다: 저장한 에포크를 그대로 반환하세요.",
         },
         "pathlike_failed": {
@@ -114,15 +114,19 @@ EXERCISE = Exercise(
         },
         "load_not_in_place": {
             "en": "loading must restore the model you are given, in place: "
-                  "model.load_state_dict(checkpoint[...]). Building or copying a new model "
-                  "inside load_checkpoint leaves the caller's model as it was, and so does "
-                  "load_state_dict(..., strict=False) on a dict whose keys are not the "
-                  "model's (strict=False ignores every key that does not match).",
+                  "model.load_state_dict(checkpoint[...]) (and optimizer.load_state_dict(...)). "
+                  "These leave the caller's model as it was: updating the dict that "
+                  "model.state_dict() returns (it is a new dict, not the model), building or "
+                  "copying a new model inside load_checkpoint, and load_state_dict(..., "
+                  "strict=False) on a dict whose keys are not the model's (strict=False ignores "
+                  "every key that does not match).",
             "ko": "불러오기는 전달받은 모델을 그 자리에서 복원해야 합니다: "
-                  "model.load_state_dict(checkpoint[...]). load_checkpoint 안에서 새 모델을 "
-                  "만들거나 복사하면 호출한 쪽의 모델은 그대로 남으며, 키가 모델의 키와 다른 "
-                  "딕셔너리에 load_state_dict(..., strict=False)를 써도 마찬가지입니다 "
-                  "(strict=False는 맞지 않는 키를 모두 무시합니다).",
+                  "model.load_state_dict(checkpoint[...]) (옵티마이저는 "
+                  "optimizer.load_state_dict(...)). 다음은 모두 호출한 쪽의 모델을 그대로 둡니다: "
+                  "model.state_dict()가 반환한 딕셔너리를 update하기(모델이 아니라 새로 만든 "
+                  "딕셔너리입니다), load_checkpoint 안에서 새 모델을 만들거나 복사하기, 키가 모델의 "
+                  "키와 다른 딕셔너리에 load_state_dict(..., strict=False) 쓰기(strict=False는 맞지 "
+                  "않는 키를 모두 무시합니다).",
         },
     },
     hints={

@@ -152,8 +152,17 @@ def _main(argv: list[str]) -> int:
             return watch(pm, grader, args.paths, settings)
         submission = pm.hook.grader_load_submission(paths=args.paths, id=_id_of(args.paths))
         report = grader.grade(submission)
-        print(reporters[args.format]([report], settings))
+        _emit(reporters[args.format]([report], settings))
         return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
+
+
+def _emit(text: str) -> None:
+    """The report on stdout; a reader that went away (`| head`) is no error of ours."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit-time flush is quiet too
 
 
 def _id_of(paths: Sequence[Path]) -> str:
@@ -194,5 +203,5 @@ def _batch(pm, grader: Grader, args, reporters, names, color: bool) -> int:
     order = {s.id: i for i, s in enumerate(submissions)}
     reports.sort(key=lambda r: order.get(r.id or "", 0))
     settings = ReportSettings(batch=True, lang=args.lang, color=color, exercise_names=names)
-    print(reporters[args.format](reports, settings))
+    _emit(reporters[args.format](reports, settings))
     return EXIT_FULL_MARKS

@@ -20,7 +20,7 @@ import numpy as np
 from grader import codec
 from grader.codec import TensorData
 from grader.exercise import Check, Exercise, JudgeContext, Text, Verdict, t
-from grader.loaders import Source, Submission, load_paths
+from grader.loaders import Source, Submission, load_paths, top_level_names
 from grader.messages import render, render_lines
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.sandbox import Limits, Outcome, Sandbox, scratch_dir
@@ -358,8 +358,15 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         return CheckResult(check.name, status, score, check.points,
                            render_lines(lines, lang, catalogs), misconception)
 
+    ref_loaded, ref_probes = _frames(reference)
+    # GPU checks the reference skipped here stay skipped whatever happened to the rest:
+    # the score never depends on the hardware that grades it.
+    no_cuda_here = {c.name for c in exercise.checks
+                    if c.needs_cuda and "skip" in ref_probes.get((c.probe, None), {})}
+
     def everything(status: str, line: Text, summary: Text | None = None) -> ExerciseResult:
-        checks = tuple(result(c, status, [line]) for c in exercise.checks)
+        checks = tuple(result(c, "skipped", [t("no_cuda")]) if c.name in no_cuda_here
+                       else result(c, status, [line]) for c in exercise.checks)
         return ExerciseResult(exercise.name, title, checks,
                               summary=render_lines([summary or line], lang, catalogs),
                               hint=_hint(exercise, options, failed=True),
@@ -370,7 +377,6 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                                       names=", ".join(exercise.names)))
     if _is_empty(source):
         return everything("error", t("empty_file", file=Path(source.path).name))
-    ref_loaded, ref_probes = _frames(reference)
     if reference is None or not reference.finished or ref_loaded.get("load_error"):
         detail = "no reference result" if reference is None else (
             "reference timed out" if reference.timed_out else "reference did not finish")
@@ -469,11 +475,19 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
     failed_any = any(c.status not in ("passed", "skipped") for c in done)
     if failed_any:
         for error in loaded.get("cell_errors") or []:
-            summary_lines.append(_cell_error(error, outcome))
+            if missing or _cell_defines(source, error.get("cell")) & set(exercise.names):
+                summary_lines.append(_cell_error(error, outcome))
     return ExerciseResult(exercise.name, title, done,
                           summary=render_lines(summary_lines, lang, catalogs),
                           hint=_hint(exercise, options, failed=failed_any),
                           output=outcome.output)
+
+
+def _cell_defines(source: Source, number: Any) -> frozenset[str]:
+    """What a notebook cell defines: its error concerns the exercises of those names
+    (every error is also listed once in the report's notes)."""
+    code = next((code for n, code in source.cells if n == number), "")
+    return top_level_names(code)
 
 
 def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,

@@ -107,10 +107,13 @@ def compare(label: str, got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> 
         return []
     index = np.unravel_index(int(np.argmax(excess)), want.shape) if want.shape else ()
     scale = float(np.max(np.abs(want))) or 1.0
-    where = tuple(int(i) for i in index) if index else "-"
-    lines = [t("wrong_values", label=label, err=float(error[index]),
-               rel=float(error[index]) / scale, index=where,
-               got=float(have[index]), expected=float(want[index]))]
+    if index:
+        lines = [t("wrong_values", label=label, err=float(error[index]),
+                   rel=float(error[index]) / scale, index=tuple(int(i) for i in index),
+                   got=float(have[index]), expected=float(want[index]))]
+    else:
+        lines = [t("wrong_value", label=label, err=float(error), got=float(have),
+                   expected=float(want))]
     ratio = scalar_ratio(have, want)
     if ratio is not None and abs(ratio - 1.0) > 1e-3:
         lines.append(t("ratio", label=label, ratio=ratio))

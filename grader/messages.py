@@ -161,6 +161,10 @@ COMMON: dict[str, dict[str, str]] = {
         "ko": "{label}: 값이 참고 답과 다릅니다. 위치 {index}에서 가장 크게 다릅니다: 실제 값 "
               "{got:.6g}, 기대값 {expected:.6g} (차이 {err:.3g}).",
     },
+    "wrong_value": {
+        "en": "{label}: got {got:.6g}, expected {expected:.6g} (off by {err:.3g}).",
+        "ko": "{label}: 실제 값 {got:.6g}, 기대값 {expected:.6g} (차이 {err:.3g}).",
+    },
     "ratio": {
         "en": "{label} is off by a constant factor: about {ratio:.3g} times the expected "
               "value.",

@@ -208,7 +208,14 @@ def _error_info(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
     except Exception:
         info["message"] = "<unprintable message>"
     if isinstance(exc, SyntaxError) and exc.filename in filenames:
-        info.update(file=exc.filename, line=exc.lineno, text=(exc.text or "").rstrip()[:200])
+        text = (exc.text or "").rstrip("\n")
+        stripped = text.lstrip()
+        caret = ""
+        if exc.offset and stripped:
+            column = max(0, exc.offset - 1 - (len(text) - len(stripped)))
+            caret = "\n    " + " " * min(column, len(stripped)) + "^"
+        info.update(message=exc.msg or info["message"], file=exc.filename, line=exc.lineno,
+                    text=stripped[:200] + caret)
         return info
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if f.filename in filenames]

@@ -72,3 +72,16 @@ def test_hidden_seed_reference_still_full_marks_and_report_is_reproducible(tmp_p
         assert done.returncode == 1
         (result,) = json.loads(done.stdout)["exercises"]
         assert {c["name"]: c["status"] for c in result["checks"]}["grad_w1"] == "failed"
+
+
+def test_a_missing_exercise_counts_gpu_checks_as_the_reference_does(grader, reference_report):
+    """Its GPU checks are skipped exactly where the reference's are: the maximum score of
+    an exercise never depends on whether it was handed in."""
+    empty = grader.grade(load_paths([EXERCISES / "e01_numpy_grads.py"], "only-e01"))
+    for name in ("e07_training", "e08_checkpoint"):
+        missing = {c.name: c.status for c in exercise_result(empty, name).checks}
+        reference = {c.name: c.status for c in exercise_result(reference_report, name).checks}
+        assert {n for n, s in missing.items() if s == "skipped"} == \
+            {n for n, s in reference.items() if s == "skipped"}
+        assert exercise_result(empty, name).max_score == \
+            exercise_result(reference_report, name).max_score

@@ -288,3 +288,18 @@ def test_a_timeout_in_a_notebook_names_the_cell_that_was_running(grader, tmp_pat
     result = exercise_result(grader.grade(load_paths([path], "work")), E01)
     assert {c.status for c in result.checks} == {"timeout"}
     assert "code cell 2" in result.summary and "%%time" in result.summary
+
+
+def test_a_cell_error_is_told_where_it_matters(grader, tmp_path):
+    """A failing plot cell is a note of the report, not feedback for every exercise."""
+    e02 = solution_source("e02_tensor_grads").replace("2.0 * (y_pred - y)", "(y_pred - y)")
+    assert e02 != solution_source("e02_tensor_grads")
+    path = write_notebook(tmp_path / "work.ipynb", [
+        v4.new_code_cell(solution_source(E01)),
+        v4.new_code_cell("import matplotlib_that_is_not_there\n"),
+        v4.new_code_cell(e02),
+    ])
+    report = grader.grade(load_paths([path], "work"))
+    assert any("code cell 2" in note for note in report.notes)
+    e02_result = exercise_result(report, "e02_tensor_grads")
+    assert not e02_result.full_marks and "code cell 2" not in e02_result.summary

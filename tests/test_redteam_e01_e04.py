@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import exercise_result, write_submission
+from conftest import exercise_result, solution_source, write_submission
 from grader.checks import (common, e01_numpy_grads, e02_tensor_grads, e03_autograd,
                            e04_my_relu)
 from grader.grading import Grader, Options
@@ -1595,3 +1595,15 @@ def test_every_misconception_has_a_bilingual_message(module):
              "twice_wrong", "twice_failed", "alias_not_a_function"}
     for key in named & set(exercise.messages):
         assert exercise.messages[key]["en"] != exercise.messages[key]["ko"], key
+
+
+def test_relu_mask_taken_from_the_gradient_is_named(grade):
+    e01 = solution_source("e01_numpy_grads").replace("grad_h[h < 0] = 0", "grad_h[grad_h < 0] = 0")
+    e02 = solution_source("e02_tensor_grads")
+    assert "grad_h[h < 0] = 0" in e02
+    e02 = e02.replace("grad_h[h < 0] = 0", "grad_h[grad_h < 0] = 0")
+    assert e01 != solution_source("e01_numpy_grads")
+    report = grade({"e01_numpy_grads.py": e01, "e02_tensor_grads.py": e02})
+    for name in ("e01_numpy_grads", "e02_tensor_grads"):
+        grad_w1 = next(c for c in exercise_result(report, name).checks if c.name == "grad_w1")
+        assert grad_w1.status == "failed" and grad_w1.misconception == "relu_on_gradient", name

@@ -87,6 +87,14 @@ GRAD_MESSAGES = {
         "en": "the ReLU mask is inverted: zero the gradient where h < 0, keep it where h > 0.",
         "ko": "ReLU 마스크가 반대입니다: h < 0인 곳의 기울기를 0으로 하고 h > 0인 곳은 유지하세요.",
     },
+    "relu_on_gradient": {
+        "en": "the ReLU mask is taken from the gradient (grad_h < 0) instead of from the "
+              "forward pass: the gradient is zeroed where the INPUT h was negative, "
+              "grad_h[h < 0] = 0, whatever the sign of the gradient itself.",
+        "ko": "ReLU 마스크를 순전파 값이 아니라 기울기(grad_h < 0)에서 만들었습니다: 기울기는 "
+              "기울기 자신의 부호와 상관없이 입력 h가 음수였던 곳에서 0이 됩니다, "
+              "grad_h[h < 0] = 0.",
+    },
     "loss_after_update": {
         "en": "losses[t] must be the loss BEFORE update t (the one the gradient was computed "
               "from); you record it after the update, so the list is shifted by one step.",
@@ -373,6 +381,8 @@ def buggy_grads(x, y, w1, w2, *, factor: float = 2.0, mean: bool = False,
         grad_h[h < 0] = 0
     elif mask == "inverted":
         grad_h[h > 0] = 0
+    elif mask == "on_gradient":
+        grad_h[grad_h < 0] = 0
     return loss, x.T @ grad_h, grad_w2
 
 
@@ -435,6 +445,7 @@ def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str,
     grads_mutant("mean_loss", grad_checks + train_checks, mean=True)
     grads_mutant("relu_mask_missing", ("grad_w1",) + train_checks, mask=None)
     grads_mutant("relu_mask_inverted", ("grad_w1",) + train_checks, mask="inverted")
+    grads_mutant("relu_on_gradient", ("grad_w1",) + train_checks, mask="on_gradient")
     if not train_name:
         return
     train_mutant("loss_after_update", after=True)

@@ -136,10 +136,10 @@ EXERCISE = Exercise(
                   "무작위 4차/5차 항을 가진 다항식)은 이 문제의 모델과 다른 모델입니다.",
         },
         "no_depth_matched": {
-            "en": "No output matched any depth, so nothing can be said about the depths drawn "
-                  "(see the check on outputs).",
-            "ko": "어떤 출력도 어느 깊이와도 맞지 않아서 뽑힌 깊이를 판단할 수 없습니다 "
-                  "(출력 검사를 보세요).",
+            "en": "Too few outputs matched a depth from 0 to 3 to tell which depths were "
+                  "drawn (see the check on outputs).",
+            "ko": "0~3 중 어느 깊이와 맞는 출력이 너무 적어서 어떤 깊이가 뽑혔는지 판단할 수 "
+                  "없습니다 (출력 검사를 보세요).",
         },
         "same_every_call": {
             "en": "{constant} of {instances} models gave the same output on all {calls} calls: "
@@ -454,7 +454,9 @@ def every_depth_drawn(ctx):
         return failed(t("depth_spread", total=len(drawn), counts=shown, least=least,
                         most=most), misconception=key)
     depths = [d for d in calls.flat(calls.depth) if d is not None]
-    if not depths:
+    if not depths or len(depths) * 2 < calls.total:
+        # most outputs match no depth (a new layer in forward, say): the depths drawn
+        # cannot be told, and the check on outputs already says why
         return failed(t("no_depth_matched"))
     counts = Counter(depths)
     if all(counts[d] >= MIN_COUNT for d in DEPTHS):

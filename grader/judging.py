@@ -86,7 +86,7 @@ def close(got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> bool:
     return not compare("", got, expected, rtol)
 
 
-def compare(label: str, got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> list[Text]:
+def compare(label: str | Text, got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> list[Text]:
     """What is wrong with `got`, in plain words: type and shape first, then values."""
     want = as_array(expected)
     if want is None:
@@ -118,6 +118,18 @@ def compare(label: str, got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> 
     if ratio is not None and abs(ratio - 1.0) > 1e-3:
         lines.append(t("ratio", label=label, ratio=ratio))
     return lines
+
+
+def compare_named(got: Any, want: dict[str, Any], rtol: float = DEFAULT_RTOL,
+                  when: Text | None = None) -> list[Text]:
+    """`compare` for each named array of `want` (a state_dict, say); `when` tells at what
+    moment, e.g. t("when_after_loading"), and prefixes each label."""
+    got = got if isinstance(got, dict) else {}
+    problems: list[Text] = []
+    for name in want:
+        label: Text | str = t("label_when", when=when, name=name) if when else name
+        problems += compare(label, got.get(name), want[name], rtol)
+    return problems
 
 
 def scalar_ratio(have: np.ndarray, want: np.ndarray, rtol: float = 1e-3) -> float | None:

@@ -175,6 +175,16 @@ COMMON: dict[str, dict[str, str]] = {
         "ko": "{label}: 값이 {expected}개여야 하는데 {got}개입니다.",
     },
     "ok": {"en": "Correct.", "ko": "정답입니다."},
+    # labels that say when a value was taken (grader.judging.compare_named)
+    "label_when": {"en": "{when}: {name}", "ko": "{when}: {name}"},
+    "when_after_train": {"en": "after train", "ko": "train 후"},
+    "when_after_train_cuda": {"en": "after train on CUDA", "ko": "CUDA에서 train 후"},
+    "when_after_loading": {"en": "after loading", "ko": "불러온 직후"},
+    "when_after_more_steps": {"en": "after {steps} more steps", "ko": "{steps}단계 더 학습한 후"},
+    "label_losses_momentum": {"en": "losses (momentum={momentum})",
+                              "ko": "손실 (momentum={momentum})"},
+    "label_losses_resumed": {"en": "losses after resuming", "ko": "재개한 뒤의 손실"},
+    "expected_float_list": {"en": "a list of floats", "ko": "float로 이루어진 리스트"},
     # how a value is described (grader.judging.kind_of)
     "kind_tensor": {"en": "a torch tensor ({dtype}, shape {shape}, on {device})",
                     "ko": "torch 텐서({dtype}, 모양 {shape}, 장치 {device})"},

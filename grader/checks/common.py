@@ -338,7 +338,7 @@ def judge_train_losses(ctx: JudgeContext, steps: int) -> Verdict:
         return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
     losses = got[2]
     if not isinstance(losses, (list, tuple)):
-        return failed(t("wrong_type", label="losses", expected="a list of floats",
+        return failed(t("wrong_type", label="losses", expected=t("expected_float_list"),
                         got=kind_of(losses)))
     bad = next((i for i, v in enumerate(losses) if not is_real_number(v)), None)
     if bad is not None:

@@ -19,7 +19,7 @@ from grader import hookimpl
 from grader.checks import reference_models as models
 from grader.codec import TensorData
 from grader.exercise import Exercise, Skip, failed, passed, t
-from grader.judging import as_array, compare, is_real_number, kind_of
+from grader.judging import as_array, compare, compare_named, is_real_number, kind_of
 
 N, D_IN, H, D_OUT = 16, 6, 8, 3
 # Each step changes the loss by 2.5% or more, and momentum changes the path from step 3 on:
@@ -464,13 +464,6 @@ def _trajectory(got: Any, want: Any, label: str):
     return failed(*problems) if problems else passed()
 
 
-def _params(got: dict, want: dict, label: str = "") -> list:
-    problems = []
-    for name in want:
-        problems += compare(f"{label}{name}", got.get(name), want[name], RTOL)
-    return problems
-
-
 @EXERCISE.check(points=2, probe="training")
 def train_losses(ctx):
     return _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses")
@@ -478,12 +471,12 @@ def train_losses(ctx):
 
 @EXERCISE.check(points=2, probe="training_momentum")
 def train_momentum(ctx):
-    return _trajectory(ctx.out["losses"], ctx.ref["losses"], f"losses (momentum={MOMENTUM})")
+    return _trajectory(ctx.out["losses"], ctx.ref["losses"], t("label_losses_momentum", momentum=MOMENTUM))
 
 
 @EXERCISE.check(points=1, probe="training")
 def train_weights(ctx):
-    problems = _params(ctx.out["params"], ctx.ref["params"], "after train: ")
+    problems = compare_named(ctx.out["params"], ctx.ref["params"], RTOL, t("when_after_train"))
     return failed(*problems) if problems else passed()
 
 
@@ -599,7 +592,7 @@ def train_on_cuda(ctx):
     verdict = _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses on CUDA")
     if not verdict.passed:
         return verdict
-    problems = _params(ctx.out["params"], ctx.ref["params"], "after train on CUDA: ") + \
+    problems = compare_named(ctx.out["params"], ctx.ref["params"], RTOL, t("when_after_train_cuda")) + \
         compare("evaluate on CUDA", _scalar(ctx.out["value"]), ctx.ref["value"], RTOL)
     return failed(*problems) if problems else passed()
 
@@ -626,7 +619,7 @@ def _trained_a_copy(ctx) -> bool:
     if not _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses").passed:
         return False
     initial = {name: ctx.inputs[name] for name in ctx.ref["params"]}
-    return not _params(ctx.out["params"], initial)
+    return not compare_named(ctx.out["params"], initial, RTOL)
 
 
 # Before "no_update": both leave the given model unchanged; only a copy gets the right losses.

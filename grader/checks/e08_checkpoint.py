@@ -16,7 +16,7 @@ from typing import Any
 from grader import hookimpl
 from grader.checks import reference_models as models
 from grader.exercise import Exercise, Skip, failed, passed, t
-from grader.judging import as_array, compare, kind_of
+from grader.judging import as_array, compare, compare_named, kind_of
 
 N, D_IN, H, D_OUT = 16, 6, 8, 3
 LEARNING_RATE, MOMENTUM = 3e-3, 0.9
@@ -310,13 +310,6 @@ def cuda_to_cpu(sub, inputs):
 
 # ------------------------------------------------------------------ judges (grader side)
 
-def _params(got: dict, want: dict, label: str) -> list:
-    problems = []
-    for name in want:
-        problems += compare(f"{label}{name}", got.get(name), want[name], RTOL)
-    return problems
-
-
 @EXERCISE.check(points=1.5, probe="file_format")
 def weights_only_file(ctx):
     out = ctx.out
@@ -333,14 +326,15 @@ def weights_only_file(ctx):
 
 @EXERCISE.check(points=2, probe="resume")
 def resume_model(ctx):
-    problems = _params(ctx.out["loaded"], ctx.ref["loaded"], "after loading: ")
+    problems = compare_named(ctx.out["loaded"], ctx.ref["loaded"], RTOL, t("when_after_loading"))
     return failed(t("model_not_restored"), *problems) if problems else passed()
 
 
 @EXERCISE.check(points=2, probe="resume")
 def resume_training(ctx):
-    problems = compare("losses after resuming", ctx.out["losses"], ctx.ref["losses"], RTOL) + \
-        _params(ctx.out["params"], ctx.ref["params"], f"after {K} more steps: ")
+    problems = compare(t("label_losses_resumed"), ctx.out["losses"], ctx.ref["losses"], RTOL) + \
+        compare_named(ctx.out["params"], ctx.ref["params"], RTOL,
+                      t("when_after_more_steps", steps=K))
     return failed(t("resume_differs"), *problems) if problems else passed()
 
 
@@ -366,13 +360,13 @@ def returns_epoch(ctx):
 
 @EXERCISE.check(points=0.5, probe="pathlike")
 def path_like(ctx):
-    problems = _params(ctx.out["loaded"], ctx.ref["loaded"], "after loading: ")
+    problems = compare_named(ctx.out["loaded"], ctx.ref["loaded"], RTOL, t("when_after_loading"))
     return failed(t("pathlike_failed"), *problems) if problems else passed()
 
 
 @EXERCISE.check(points=0.5, probe="without_optimizer")
 def optimizer_optional(ctx):
-    problems = _params(ctx.out["loaded"], ctx.ref["loaded"], "after loading: ")
+    problems = compare_named(ctx.out["loaded"], ctx.ref["loaded"], RTOL, t("when_after_loading"))
     return failed(t("model_not_restored"), *problems) if problems else passed()
 
 
@@ -381,11 +375,12 @@ def cuda_checkpoint_on_cpu(ctx):
     elsewhere = [name for name, where in ctx.out["places"].items() if where != "cpu"]
     if elsewhere:
         return failed(t("on_cpu_after_load", what=", ".join(sorted(elsewhere))))
-    loaded = _params(ctx.out["loaded"], ctx.ref["loaded"], "after loading: ")
+    loaded = compare_named(ctx.out["loaded"], ctx.ref["loaded"], RTOL, t("when_after_loading"))
     if loaded:
         return failed(t("model_not_restored"), *loaded)
-    problems = compare("losses after resuming", ctx.out["losses"], ctx.ref["losses"], RTOL) + \
-        _params(ctx.out["params"], ctx.ref["params"], f"after {K} more steps: ")
+    problems = compare(t("label_losses_resumed"), ctx.out["losses"], ctx.ref["losses"], RTOL) + \
+        compare_named(ctx.out["params"], ctx.ref["params"], RTOL,
+                      t("when_after_more_steps", steps=K))
     return failed(t("resume_differs"), *problems) if problems else passed()
 
 
@@ -441,7 +436,7 @@ def _live_state(ctx) -> bool:
         if array is None:
             return False
         moved_on[name] = array * MOVE_ON[0] + MOVE_ON[1]
-    return not _params(loaded, moved_on, "")
+    return not compare_named(loaded, moved_on, RTOL)
 
 
 EXERCISE.misconception("live_state", detect=_live_state,

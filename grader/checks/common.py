@@ -312,6 +312,17 @@ def tensors_only(label: str, value: Any) -> list:
     return [t("not_tensor", label=label, got=kind_of(value))]
 
 
+def declare_grad_checks(exercise: Exercise,
+                        extra: Callable[[str, Any], list] | None = None) -> None:
+    """The checks of a `*_two_layer_grads` function (probe "grads"): loss 1 point,
+    grad_w1 2, grad_w2 2, leaves_inputs_alone 1. `extra` adds a type rule for the grads."""
+    exercise.check(points=1, probe="grads", name="loss")(judge_loss)
+    for label in ("grad_w1", "grad_w2"):
+        exercise.check(points=2, probe="grads", name=label)(
+            lambda ctx, label=label: judge_grad(ctx, label, extra=extra))
+    exercise.check(points=1, probe="grads", name="leaves_inputs_alone")(judge_pure)
+
+
 def judge_pure(ctx: JudgeContext) -> Verdict:
     """The caller's inputs are unchanged, and a second call gives the same result."""
     changed = changed_inputs(ctx)

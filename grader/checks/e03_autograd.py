@@ -70,24 +70,8 @@ def train(sub, inputs):
                               LEARNING_RATE, STEPS, other_learning_rate=OTHER_LEARNING_RATE)
 
 
-@EXERCISE.check(points=1, probe="grads")
-def loss(ctx):
-    return common.judge_loss(ctx)
-
-
-@EXERCISE.check(points=2, probe="grads")
-def grad_w1(ctx):
-    return common.judge_grad(ctx, "grad_w1", extra=common.tensors_only)
-
-
-@EXERCISE.check(points=2, probe="grads")
-def grad_w2(ctx):
-    return common.judge_grad(ctx, "grad_w2", extra=common.tensors_only)
-
-
-@EXERCISE.check(points=1, probe="grads")
-def leaves_inputs_alone(ctx):
-    return common.judge_pure(ctx)
+# loss 1, grad_w1 2, grad_w2 2, leaves_inputs_alone 1
+common.declare_grad_checks(EXERCISE, extra=common.tensors_only)
 
 
 @EXERCISE.check(points=2, probe="train")

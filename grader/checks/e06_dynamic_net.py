@@ -291,6 +291,19 @@ def calls(sub, inputs):
 
 # ------------------------------------------------------------------ judges
 
+_LAST: tuple = (None, None, None)
+
+
+def _judged_calls(ctx):
+    """The calls of this submission's probe (inferred once for its four judges), and the
+    verdict to give when the model could not even be built."""
+    global _LAST
+    if _LAST[0] is not ctx.out or _LAST[1] is not ctx.inputs:
+        _LAST = (ctx.out, ctx.inputs, _Calls(ctx))
+    calls = _LAST[2]
+    return calls, calls.load_failure()
+
+
 class _Calls:
     """The student's calls with each one's depth as the judge infers it from the output."""
 
@@ -405,8 +418,7 @@ def shared_layers(ctx):
 
 @EXERCISE.check(points=2, probe="calls")
 def outputs_match_a_depth(ctx):
-    calls = _Calls(ctx)
-    failure = calls.load_failure()
+    calls, failure = _judged_calls(ctx)
     if failure:
         return failure
     if not calls.total:
@@ -436,8 +448,7 @@ def _label_text(label):
 
 @EXERCISE.check(points=1, probe="calls")
 def every_depth_drawn(ctx):
-    calls = _Calls(ctx)
-    failure = calls.load_failure()
+    calls, failure = _judged_calls(ctx)
     if failure:
         return failure
     drawn = [d for d in calls.draw_seen if d in DEPTHS]
@@ -468,8 +479,7 @@ def every_depth_drawn(ctx):
 
 @EXERCISE.check(points=1, probe="calls")
 def drawn_every_call(ctx):
-    calls = _Calls(ctx)
-    failure = calls.load_failure()
+    calls, failure = _judged_calls(ctx)
     if failure:
         return failure
     if not calls.total:
@@ -483,8 +493,7 @@ def drawn_every_call(ctx):
 
 @EXERCISE.check(points=1, probe="calls")
 def shared_gradients(ctx):
-    calls = _Calls(ctx)
-    failure = calls.load_failure()
+    calls, failure = _judged_calls(ctx)
     if failure:
         return failure
     matched = [(m, c, d) for m, row in enumerate(calls.depth) for c, d in enumerate(row)

@@ -157,10 +157,6 @@ class Exercise:
         wanted = set(check_names)
         return sorted({c.probe for c in self.checks if c.name in wanted})
 
-    def mutant_probes(self) -> dict[str, list[str]]:
-        """For each mutant misconception, the probes whose outputs identify it."""
-        return {m.key: self.probes_for(m.checks) for m in self.misconceptions if m.mutant}
-
 
 def probe_seed(seed: int, probe_name: str) -> int:
     """A seed per probe, so that probes do not depend on each other's order."""

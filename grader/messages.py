@@ -6,7 +6,7 @@ looked up there first, then here. A missing translation falls back to English.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Iterable
 
 from grader.exercise import Catalog, Text
 
@@ -220,8 +220,3 @@ def render(text: Text | str, lang: str, catalogs: Iterable[Catalog]) -> str:
 def render_lines(lines: Iterable[Text | str], lang: str, catalogs: Iterable[Catalog]) -> str:
     catalogs = list(catalogs)
     return "\n".join(render(line, lang, catalogs) for line in lines if line)
-
-
-def all_messages(catalogs: Iterable[Mapping[str, Mapping[str, str]]]) -> Iterable[tuple[str, Mapping[str, str]]]:
-    for catalog in list(catalogs) + [COMMON]:
-        yield from catalog.items()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 STATUSES = ("passed", "failed", "error", "timeout", "skipped")
@@ -95,9 +95,6 @@ class Report:
     @property
     def full_marks(self) -> bool:
         return all(e.full_marks for e in self.exercises)
-
-    def with_id(self, id: str) -> Report:
-        return replace(self, id=id)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

@@ -131,12 +131,19 @@ def _main(argv: list[str]) -> int:
         raise UsageError(f"unknown exercise {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    if args.memory < 1 or args.output_kb < 1:
+        raise UsageError("--memory and --output-kb must be positive")
+    if not 0 <= args.seed < 2**32:
+        raise UsageError("--seed must be between 0 and 4294967295")
     if args.watch and args.batch is not None:
         raise UsageError("--watch grades one submission; it takes no --batch")
     if args.watch and args.format != "terminal":
         raise UsageError("--watch shows the terminal report; it takes no --format")
 
-    limits = Limits(timeout=args.timeout or Limits.timeout, memory_mb=args.memory,
+    limits = Limits(timeout=args.timeout if args.timeout is not None else Limits.timeout,
+                    memory_mb=args.memory,
                     output_kb=args.output_kb)
     options = Options(seed=args.seed, lang=args.lang, hints=args.hints, only=tuple(args.only),
                       jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None)
@@ -170,9 +177,10 @@ def _id_of(paths: Sequence[Path]) -> str:
 
 
 def batch_entries(directory: Path) -> list[Path]:
-    """One student per entry: a subdirectory, a .py file or a notebook (hidden ones skipped)."""
+    """One student per entry: a subdirectory, a .py file or a notebook (hidden entries and
+    Python's own __pycache__ skipped)."""
     return sorted(p for p in directory.iterdir()
-                  if not p.name.startswith((".", "_"))
+                  if not p.name.startswith(".") and p.name != "__pycache__"
                   and (p.is_dir() or p.suffix in (".py", ".ipynb")))
 
 

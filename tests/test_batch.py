@@ -78,11 +78,12 @@ def _build_class(root: Path) -> Path:
         E01 + "\n\nimport os\n\n\ndef numpy_train(*args, **kwargs):\n    os._exit(0)\n")
     # Broken: a notebook that is not JSON at all.
     (root / "zed.ipynb").write_text("this is not a notebook {")
-    # Not submissions: hidden entries, private ones, other file types.
+    # A student whose file name starts with "_" is a student too (the contract: each entry).
+    (root / "_ann.py").write_text(E01)
+    # Not submissions: hidden entries, Python's cache, other file types.
     _copy_solutions(root / ".git")
     _copy_solutions(root / "__pycache__")
     (root / ".ipynb_checkpoints").mkdir()
-    (root / "_template.py").write_text(E01)
     (root / ".hidden.py").write_text(E01)
     (root / "README.txt").write_text("grades due Friday")
     (root / "roster.csv").write_text("alice,bob\n")
@@ -138,7 +139,7 @@ def exercise(report: dict, name: str) -> dict:
 # ---------------------------------------------------------------- the JSON report
 
 def test_ids_are_entry_names_without_suffix_and_hidden_entries_are_skipped(submissions):
-    assert set(submissions) == set(COPIES) | HOSTILE | BROKEN
+    assert set(submissions) == set(COPIES) | HOSTILE | BROKEN | {"_ann"}
 
 
 def test_every_submission_lists_every_exercise_in_course_order(submissions):

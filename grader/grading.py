@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -96,9 +96,11 @@ class Grader:
         if forbidden and self._is_reference_file(source.path):
             job["violation"] = f"open {source.path}"  # a link to a reference file
         elif forbidden:
-            copied = imports_reference(source)
+            course = [e.name for e in self.exercises]
+            copied = [m for m in imports_reference(source)
+                      if concerns(f"import {m}", exercise.name, course)]
             if copied:
-                job["violation"] = f"import {copied}"
+                job["violation"] = f"import {copied[0]}"
         return job
 
     def _is_reference_file(self, path: str) -> bool:
@@ -176,7 +178,7 @@ class Grader:
                 self._inputs[key] = _frozen(exercise.make_inputs(self.options.seed))
             judged = judge_exercise(exercise, sources[exercise.name],
                                     outcomes.get(exercise.name), reference, self.options,
-                                    self._inputs[key])
+                                    self._inputs[key], [e.name for e in self.exercises])
             results.append(judged)
             outcome = outcomes.get(exercise.name)
             if outcome is not None:
@@ -199,13 +201,23 @@ def _is_reference_module(name: str) -> bool:
     return any(name == root or name.startswith(root + ".") for root in REFERENCE_MODULES)
 
 
-def imports_reference(source: Source) -> str | None:
-    """The reference module a submission imports (statically visible), if any.
+def concerns(what: str, exercise: str, course: Sequence[str]) -> bool:
+    """Whether using a reference file or module (a violation's "what") voids `exercise`:
+    the reference of one exercise voids that one only; anything else voids them all."""
+    kind, _, target = what.partition(" ")
+    parts = [Path(target).name.split(".")[0]] if kind == "open" else target.split(".")
+    named = [part for part in parts if part in course]
+    return not named or exercise in named
+
+
+def imports_reference(source: Source) -> list[str]:
+    """The reference modules a submission imports (statically visible).
 
     The worker's audit hook refuses `solutions` at run time; the grader's own
     modules are already loaded there, so importing them raises no audit event.
     """
     codes = [source.code] if source.kind == "module" else [code for _, code in source.cells]
+    found: list[str] = []
     for code in codes:
         try:
             tree = ast.parse(code)
@@ -224,10 +236,9 @@ def imports_reference(source: Source) -> str | None:
                     getattr(function, "id", "")
                 if called in ("__import__", "import_module"):
                     names = [node.args[0].value]
-            found = next((n for n in names if _is_reference_module(n)), None)
-            if found:
-                return found
-    return None
+            # `import solutions` alone reads nothing (an empty package); its modules count
+            found += [n for n in names if _is_reference_module(n) and n != "solutions"]
+    return found
 
 
 def _is_empty(source: Source) -> bool:
@@ -346,7 +357,8 @@ def _result(frame: dict[str, Any]) -> Any:
 
 def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome | None,
                    reference: Outcome | None, options: Options,
-                   inputs: dict[str, Any] | None = None) -> ExerciseResult:
+                   inputs: dict[str, Any] | None = None,
+                   course: Sequence[str] = ()) -> ExerciseResult:
     """Turn one worker's raw outputs into check results, points and feedback."""
     lang = options.lang
     catalogs = [exercise.messages]
@@ -385,7 +397,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         return everything("error", t("internal", detail=detail))
     loaded, probes = _frames(outcome)
     assert outcome is not None
-    violations = [f for f in outcome.frames if f.get("kind") == "violation"]
+    violations = [f for f in outcome.frames if f.get("kind") == "violation"
+                  and concerns(str(f.get("what")), exercise.name, course)]
     if violations:
         return everything("failed", t("violation", what=_short(str(violations[0].get("what")))))
     if outcome.bad_channel:

@@ -181,21 +181,24 @@ def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
 
     def audit(event: str, args: tuple) -> None:
         what = None
+        # The package itself (its empty __init__) holds nothing: what counts is the
+        # module or file of an exercise, and it says which exercise loses its credit.
         if event == "import" and args and isinstance(args[0], str):
-            if args[0] == "solutions" or args[0].startswith("solutions."):
+            if args[0].startswith("solutions."):
                 what = f"import {args[0]}"
         elif event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.fsdecode(args[0])
             full = os.path.realpath(path)
-            if any(full == root or full.startswith(root + os.sep) for root in roots) \
-                    or full.startswith(cached):
+            if (any(full == root or full.startswith(root + os.sep) for root in roots)
+                    or full.startswith(cached)) and \
+                    not os.path.basename(full).startswith("__init__."):
                 what = f"open {path}"
-        if what is None:
+        if what is None or what in reported:
             return
-        if not reported:
-            send({"kind": "violation", "what": what})
+        # Told at once, before any of it is read; not refused, so that a course notebook
+        # that copies one exercise loses that exercise only (the grader decides which).
         reported.append(what)
-        raise PermissionError("the kit's reference solutions are not part of your submission")
+        send({"kind": "violation", "what": what})
 
     sys.addaudithook(audit)
 

@@ -621,9 +621,6 @@ def test_importing_or_reading_solutions_earns_nothing_for_that_exercise(grade, l
     assert exercise_result(report, "e05_two_layer_net").full_marks
 
 
-@pytest.mark.xfail(strict=True, reason="importing solutions for one exercise in a file that holds "
-                   "several (a whole-course notebook or .py) zeroes every exercise of that file, "
-                   "not just 'that exercise'")
 @pytest.mark.parametrize("kind", ["notebook", "module"])
 def test_importing_solutions_costs_only_that_exercise_in_a_course_file(tmp_path, kind):
     copied = "from solutions.e04_my_relu import MyReLU, my_relu"

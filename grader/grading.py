@@ -90,8 +90,13 @@ class Grader:
                                          for p in submission.search_path):
             forbidden = [str(self.solutions_dir)]
             forbidden += [e.solution for e in self.exercises if e.solution]
+        # The submission's other modules travel with the job, as read before any worker
+        # ran: what a classmate's worker writes on disk later changes nothing here.
+        modules = {s.module_name: {"path": s.path, "code": s.code} for s in submission.sources
+                   if s.kind == "module" and s is not source}
         job = {"exercise": exercise.name, "seed": self.options.seed, "role": role,
-               "sources": [source.to_job()], "search_path": list(submission.search_path),
+               "sources": [source.to_job()], "modules": modules,
+               "search_path": list(submission.search_path),
                "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
         if forbidden and self._is_reference_file(source.path):
             job["violation"] = f"open {source.path}"  # a link to a reference file

@@ -232,6 +232,34 @@ def _error_info(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
     return info
 
 
+class _SubmittedModules:
+    """Import hook: the submission's own modules come from the source the grader read
+    before any worker ran (not from disk, where another submission may have written)."""
+
+    def __init__(self, modules: Mapping[str, dict[str, str]], filenames: set[str]):
+        self.modules = dict(modules)
+        self.filenames = filenames
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        import importlib.util
+
+        if fullname not in self.modules:
+            return None
+        return importlib.util.spec_from_loader(fullname, self,
+                                               origin=self.modules[fullname]["path"])
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        source = self.modules[module.__name__]
+        module.__file__ = source["path"]
+        self.filenames.add(source["path"])
+        linecache.cache[source["path"]] = (len(source["code"]), None,
+                                           source["code"].splitlines(True), source["path"])
+        exec(compile(source["code"], source["path"], "exec"), module.__dict__)
+
+
 class _NotebookShell:
     """`get_ipython()` in a graded notebook: every method is a harmless no-op."""
 
@@ -302,6 +330,8 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
         if job.get("violation"):  # the grader found the file to be a reference file
             send({"kind": "violation", "what": job["violation"]})
     filenames = {s["path"] for s in job["sources"]}
+    if job.get("modules"):
+        sys.meta_path.insert(0, _SubmittedModules(job["modules"], filenames))
     _reseed(seed)
     names, cell_errors, load_error = load_sources(
         job["sources"], filenames, lambda number: send({"kind": "cell", "cell": number}))

@@ -64,6 +64,8 @@ class Grader:
         self.reference_submission = load_paths([*packs, solutions_dir], "reference")
         self.reference: dict[tuple[int, str], Outcome] = {}
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._stubs = frozenset(s.code for s in load_paths([EXERCISES_DIR], "stubs").sources
+                                if s.kind == "module")
         self._tmp = tempfile.mkdtemp(prefix="grader-")
 
     def close(self) -> None:
@@ -140,7 +142,8 @@ class Grader:
         sources: list[dict[str, Source | None]] = []
         waiting: list[int] = []
         for index, submission in enumerate(submissions):
-            chosen = {e.name: submission.source_for(e.name, e.names) for e in exercises}
+            chosen = {e.name: submission.source_for(e.name, e.names, self._stubs)
+                      for e in exercises}
             sources.append(chosen)
             waiting.append(sum(s is not None for s in chosen.values()))
             for exercise in exercises:

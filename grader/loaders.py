@@ -12,7 +12,7 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Container, Iterable
 
 from grader import hookimpl
 
@@ -52,24 +52,27 @@ class Submission:
     search_path: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default_factory=tuple)
 
-    def source_for(self, exercise_name: str, public_names: Iterable[str]) -> Source | None:
+    def source_for(self, exercise_name: str, public_names: Iterable[str],
+                   stubs: Container[str] = ()) -> Source | None:
         """The file named after the exercise, else the one that defines most of its names.
 
         A renamed or copied file ("Copy of course.ipynb", "e01_numpy_grads (1).py") is
         found by what it defines; among several, the one defining more of the exercise's
-        names wins, then the first in path order.
+        names wins, then the first in path order. A file named after the exercise that is
+        still the untouched stub (its text is in `stubs`) gives way to another file that
+        defines the names (the stubs handed in beside a finished notebook).
         """
-        for source in self.sources:
-            if source.module_name == exercise_name:
-                return source
+        named = next((s for s in self.sources if s.module_name == exercise_name), None)
+        if named is not None and named.code not in stubs:
+            return named
         wanted = set(public_names)
         best: Source | None = None
         best_count = 0
         for source in self.sources:
             count = len(source.defines & wanted)
-            if count > best_count:
+            if source is not named and count > best_count:
                 best, best_count = source, count
-        return best
+        return best or named
 
 
 _COMPOUND = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)

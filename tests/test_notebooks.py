@@ -303,3 +303,14 @@ def test_a_cell_error_is_told_where_it_matters(grader, tmp_path):
     assert any("code cell 2" in note for note in report.notes)
     e02_result = exercise_result(report, "e02_tensor_grads")
     assert not e02_result.full_marks and "code cell 2" not in e02_result.summary
+
+
+def test_untouched_stubs_beside_a_finished_notebook_give_way_to_it(grader, tmp_path):
+    """Students hand in the stub files they never touched with the notebook they worked in."""
+    (tmp_path / f"{E01}.py").write_text((EXERCISES / f"{E01}.py").read_text())
+    write_notebook(tmp_path / "work.ipynb", [v4.new_code_cell(solution_source(E01))])
+    report = grader.grade(load_paths([tmp_path], "both"))
+    assert exercise_result(report, E01).full_marks
+    (tmp_path / "work.ipynb").unlink()
+    report = grader.grade(load_paths([tmp_path], "stub-only"))
+    assert "not implemented yet" in exercise_result(report, E01).checks[0].feedback.lower()

@@ -177,7 +177,19 @@ def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
     cached = tuple(os.path.join(os.path.dirname(root), "__pycache__",
                                 os.path.splitext(os.path.basename(root))[0] + ".")
                    for root in roots if root.endswith(".py"))
+    # Reference files by their last two path parts ("solutions/e06_dynamic_net.py"), for
+    # paths that are relative to a directory other than ours (os.open(..., dir_fd=...)).
+    tails = {os.path.join(os.path.basename(root), name) for root in roots if os.path.isdir(root)
+             for name in os.listdir(root) if name.endswith(".py")}
     reported: list[str] = []
+
+    def reference_file(text: str) -> bool:
+        full = os.path.realpath(text)
+        if os.path.basename(full).startswith("__init__."):
+            return False
+        return (any(full == root or full.startswith(root + os.sep) for root in roots)
+                or full.startswith(cached)
+                or os.path.join(*os.path.normpath(text).split(os.sep)[-2:]) in tails)
 
     def audit(event: str, args: tuple) -> None:
         what = None
@@ -188,11 +200,18 @@ def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
                 what = f"import {args[0]}"
         elif event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.fsdecode(args[0])
-            full = os.path.realpath(path)
-            if (any(full == root or full.startswith(root + os.sep) for root in roots)
-                    or full.startswith(cached)) and \
-                    not os.path.basename(full).startswith("__init__."):
+            if reference_file(path):
                 what = f"open {path}"
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
+            # a child process (cat, cp) reading a reference file: its arguments name it
+            words = [a for a in args if isinstance(a, (str, bytes, os.PathLike))]
+            for arg in args:
+                if isinstance(arg, (list, tuple)):
+                    words += [a for a in arg if isinstance(a, (str, bytes, os.PathLike))]
+            for word in words:
+                for token in os.fsdecode(word).split():
+                    if "solutions" in token and reference_file(token.strip("'\"")):
+                        what = f"open {token}"
         if what is None or what in reported:
             return
         # Told at once, before any of it is read; not refused, so that a course notebook

@@ -120,6 +120,10 @@ class Grader:
                 continue
         return _inside(path, self.solutions_dir)
 
+    def source_for(self, submission: Submission, exercise: Exercise) -> Source | None:
+        """The file of `submission` that this grader grades `exercise` from."""
+        return submission.source_for(exercise.name, exercise.names, self._stubs)
+
     def grade(self, submission: Submission, only: Iterable[str] | None = None) -> Report:
         return next(iter(self.grade_many([submission], only)))
 
@@ -139,11 +143,11 @@ class Grader:
             if source is not None:
                 jobs.append((self._job(exercise, source, self.reference_submission,
                                        "reference", -1), REFERENCE_LIMITS))
+        references_pending = {job["exercise"] for job, _limits in jobs}
         sources: list[dict[str, Source | None]] = []
         waiting: list[int] = []
         for index, submission in enumerate(submissions):
-            chosen = {e.name: submission.source_for(e.name, e.names, self._stubs)
-                      for e in exercises}
+            chosen = {e.name: self.source_for(submission, e) for e in exercises}
             sources.append(chosen)
             waiting.append(sum(s is not None for s in chosen.values()))
             for exercise in exercises:
@@ -154,8 +158,7 @@ class Grader:
         done: set[int] = set()
 
         def ready() -> Iterator[Report]:
-            if any((seed, e.name) not in self.reference for e in exercises
-                   if self.reference_submission.source_for(e.name, e.names)):
+            if references_pending:
                 return
             for index, submission in enumerate(submissions):
                 if index not in done and waiting[index] == 0:
@@ -167,6 +170,7 @@ class Grader:
             job = outcome.job
             if job["role"] == "reference":
                 self.reference[(seed, job["exercise"])] = outcome
+                references_pending.discard(job["exercise"])
             else:
                 outcomes[job["index"]][job["exercise"]] = outcome
                 waiting[job["index"]] -= 1

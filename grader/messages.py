@@ -185,6 +185,13 @@ COMMON: dict[str, dict[str, str]] = {
                               "ko": "손실 (momentum={momentum})"},
     "label_losses_resumed": {"en": "losses after resuming", "ko": "재개한 뒤의 손실"},
     "expected_float_list": {"en": "a list of floats", "ko": "float로 이루어진 리스트"},
+    "expected_result": {"en": "a result", "ko": "결과"},
+    "label_backward_probe": {"en": "the backward run", "ko": "역전파 실행"},
+    "label_grad_first_use": {"en": "x.grad (first use, on x)",
+                             "ko": "x.grad (첫 번째 사용, x에 적용)"},
+    "label_grad_second_use": {"en": "x.grad (second use, on -x)",
+                              "ko": "x.grad (두 번째 사용, -x에 적용)"},
+    "kind_value": {"en": "{kind} = {value}", "ko": "{kind} = {value}"},
     # how a value is described (grader.judging.kind_of)
     "kind_tensor": {"en": "a torch tensor ({dtype}, shape {shape}, on {device})",
                     "ko": "torch 텐서({dtype}, 모양 {shape}, 장치 {device})"},

@@ -94,7 +94,7 @@ class Watcher:
         everything = self.grader.exercises
         chosen = [e for e in everything if names is None or e.name in names]
         for exercise in everything:
-            source = submission.source_for(exercise.name, exercise.names)
+            source = self.grader.source_for(submission, exercise)
             self.sources[exercise.name] = os.path.realpath(source.path) if source else None
         report = self.grader.grade(submission, only=[e.name for e in chosen])
         for result in report.exercises:
@@ -106,7 +106,7 @@ class Watcher:
         submission = self.pm.hook.grader_load_submission(paths=self.paths, id="watch")
         names = set()
         for exercise in self.grader.exercises:
-            source = submission.source_for(exercise.name, exercise.names)
+            source = self.grader.source_for(submission, exercise)
             now = os.path.realpath(source.path) if source else None
             before = self.sources.get(exercise.name)
             if now in changed or before in changed or now != before:

@@ -305,7 +305,7 @@ def _grad_verdict(got_value, want_value, x, upstream, label="x.grad"):
 
 def _backward_verdict(out, ref, inputs):
     if not isinstance(out, dict) or "grad" not in out:
-        return failed(t("wrong_type", label="backward probe", expected="a result",
+        return failed(t("wrong_type", label=t("label_backward_probe"), expected=t("expected_result"),
                         got=kind_of(out)))
     verdict = _grad_verdict(out["grad"], ref["grad"], inputs["x"], inputs["grad_output"])
     if not verdict.passed:
@@ -321,7 +321,7 @@ def _backward_verdict(out, ref, inputs):
         return failed(t("twice_failed", error=kind_of(twice["grads"])))
     for grad, expected, x, upstream, label in zip(
             grads, want["grads"], (inputs["x"], -inputs["x"]), _twice_upstreams(inputs),
-            ("x.grad (first use, on x)", "x.grad (second use, on -x)")):
+            (t("label_grad_first_use"), t("label_grad_second_use"))):
         second = _grad_verdict(grad, expected, x, upstream, label)
         if not second.passed:
             return failed(t("twice_wrong"), *second.lines, misconception="state_outside_ctx")
@@ -336,7 +336,7 @@ def backward_values(ctx):
 @EXERCISE.check(points=1, probe="backward")
 def grad_output_untouched(ctx):
     if not isinstance(ctx.out, dict) or "upstream_after" not in ctx.out:
-        return failed(t("wrong_type", label="backward probe", expected="a result",
+        return failed(t("wrong_type", label=t("label_backward_probe"), expected=t("expected_result"),
                         got=kind_of(ctx.out)))
     before, after = as_array(ctx.out["upstream"]), as_array(ctx.out["upstream_after"])
     if before is None or after is None or before.shape != after.shape \

@@ -352,7 +352,7 @@ def returns_epoch(ctx):
         return passed() if got == want else failed(t("epoch_wrong", expected=want, got=got))
     if value is None:
         return failed(t("epoch_not_int", got=kind_of(got)))
-    shown = f"{kind_of(got)} = {value:g}"
+    shown = t("kind_value", kind=kind_of(got), value=f"{value:g}")
     if value != want:
         return failed(t("epoch_wrong", expected=want, got=shown))
     return failed(t("epoch_not_int", got=shown), fraction=0.5)

@@ -481,7 +481,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         if verdict.passed:
             checks.append(result(check, "passed", verdict.lines, 1.0))
             continue
-        key = verdict.misconception or _misconception(exercise, check, ctx, ref_probes)
+        key = verdict.misconception or _misconception(exercise, check, ctx, probes,
+                                                      ref_probes)
         lines = list(verdict.lines)
         if key:
             lines.append(t("misconception", text=t(key)))
@@ -516,8 +517,15 @@ def _cell_defines(source: Source, number: Any) -> frozenset[str]:
 
 
 def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,
+                   probes: dict[tuple[str, str | None], dict],
                    ref_probes: dict[tuple[str, str | None], dict]) -> str | None:
-    """The first known misconception whose outputs the student's match."""
+    """The first known misconception whose outputs the student's match.
+
+    A mutant names a misconception only when the student's outputs match the mutant's
+    on EVERY check it claims (each of its symptoms), not just on the failing one: a
+    student with a different bug that happens to share one symptom is not told the
+    wrong cause.
+    """
     for misconception in exercise.misconceptions:
         if check.name not in misconception.checks:
             continue
@@ -526,15 +534,28 @@ def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,
                 if misconception.detect(ctx):
                     return misconception.key
                 continue
-            frame = ref_probes.get((check.probe, misconception.key))
-            if frame is None or "result" not in frame:
-                continue
-            mutant_ctx = JudgeContext(ctx.out, _result(frame), ctx.inputs, ctx.seed)
-            if check.judge(mutant_ctx).passed:
+            if all(_matches_mutant(exercise, name, misconception.key, ctx, probes, ref_probes)
+                   for name in misconception.checks):
                 return misconception.key
         except Exception:  # noqa: BLE001 - a detector that cannot decide says nothing
             continue
     return None
+
+
+def _matches_mutant(exercise: Exercise, check_name: str, key: str, ctx: JudgeContext,
+                    probes: dict[tuple[str, str | None], dict],
+                    ref_probes: dict[tuple[str, str | None], dict]) -> bool:
+    """Whether the student's output of one check passes that check's judge when the
+    mutant's output is taken as the reference."""
+    check = next((c for c in exercise.checks if c.name == check_name), None)
+    if check is None:
+        return False
+    mutant = ref_probes.get((check.probe, key))
+    own = probes.get((check.probe, None))
+    if mutant is None or "result" not in mutant or own is None or "result" not in own:
+        return False
+    mutant_ctx = JudgeContext(_result(own), _result(mutant), ctx.inputs, ctx.seed)
+    return check.judge(mutant_ctx).passed
 
 
 def _hint(exercise: Exercise, options: Options, failed: bool) -> str:

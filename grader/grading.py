@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,7 @@ class Grader:
         # The sandbox forks its zygotes from here: before the grader reads any reference
         # source, so that no worker finds a solution in its own memory (gc.get_objects()).
         self.sandbox = Sandbox(warm_up, make_worker_main({e.name: e for e in exercises}),
-                               jobs=options.jobs)
+                               jobs=options.jobs, hidden=hidden_paths(exercises, solutions_dir))
         # An exercise pack's own references come first, so that they win over a kit
         # solution of the same name.
         packs = dict.fromkeys(Path(e.solution) for e in exercises if e.solution)
@@ -265,6 +266,20 @@ def _is_empty(source: Source) -> bool:
                for node in body):
             return False
     return True
+
+
+def hidden_paths(exercises: Sequence[Exercise], solutions_dir: Path) -> tuple[str, ...]:
+    """What no student worker may read: the references and the folders of the check code
+    (its judges and mutants hold the answers)."""
+    paths = {str(solutions_dir)}
+    for exercise in exercises:
+        if exercise.solution:
+            paths.add(str(exercise.solution))
+        for probe in exercise.probes.values():
+            module = sys.modules.get(getattr(probe, "__module__", ""))
+            if getattr(module, "__file__", None):
+                paths.add(os.path.dirname(os.path.realpath(module.__file__)))
+    return tuple(sorted(paths))
 
 
 def _inside(path: str | Path, root: Path) -> bool:

@@ -47,6 +47,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from grader import confine
+
 
 _write = os.write  # bound before any submission can monkeypatch os
 _HEADER = struct.Struct("!I")
@@ -300,6 +302,7 @@ class Zygote:
 def _nursery_loop(ctl: socket.socket, grader: int, warm_up: Callable[[], None],
                   worker_main: Callable[[dict, int], None]) -> None:
     _die_with_parent(grader)
+    confine.not_dumpable()  # no worker may read its memory (where the zygote came from)
     os.setpgid(0, 0)  # the grader's Ctrl-C is for the grader; it cleans up nursery and zygote
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _become_subreaper()
@@ -410,6 +413,7 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
         _die_with_parent(zygote)
         with os.fdopen(job_fd, "rb") as handle:
             job = json.loads(handle.read())
+        _confine(job)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_w, 1)
@@ -432,6 +436,16 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
         except Exception:
             pass
         os._exit(70)
+
+
+def _confine(job: dict[str, Any]) -> None:
+    """Apply the machine's confinement before any submission code runs (`grader.confine`):
+    writes only in the job's scratch directory, no network, no signal to anything above.
+    A student worker may not read the kit's references or check code either."""
+    settings = job.get("confinement") or {}
+    hidden = settings.get("hidden", []) if job.get("role") == "student" else []
+    plan = confine.Plan(tuple(confine.readable_roots(job.get("search_path", []), hidden)))
+    confine.confine(plan, job["workdir"], settings.get("expected") or {})
 
 
 def _only_own_streams(result_w: int) -> None:
@@ -564,8 +578,12 @@ class Sandbox:
     """Runs jobs in workers forked from one zygote, `jobs` at a time."""
 
     def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None],
-                 jobs: int = 1):
+                 jobs: int = 1, hidden: tuple[str, ...] = ()):
         self.jobs = max(1, jobs)
+        #: What confinement holds on this machine (the report says it); every worker
+        #: applies all of it or runs nothing. `hidden`: paths no student worker may read.
+        self.confinement = confine.available()
+        self._confine_job = {"expected": self.confinement, "hidden": list(hidden)}
         self.zygote = Zygote(warm_up, worker_main)
 
     def close(self) -> None:
@@ -610,7 +628,8 @@ class Sandbox:
                             break  # a job that was running when a zygote died runs alone
                         starting = pending.popleft()
                         job, limits, tries = starting
-                        job = {**job, "limits": limits.to_json()}
+                        job = {**job, "limits": limits.to_json(),
+                               "confinement": self._confine_job}
                         result_r, result_w = os.pipe2(os.O_CLOEXEC)
                         output_r, output_w = os.pipe2(os.O_CLOEXEC)
                         try:

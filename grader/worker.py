@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
 from grader.sandbox import _send_frame
+from grader.strip import strip_for_student
 
 
 #: Set in every worker: the grader refuses to start inside a graded submission (a notebook
@@ -153,7 +154,10 @@ def _defer_imports() -> None:
 
 def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int], None]:
     def worker_main(job: dict[str, Any], result_fd: int) -> None:
-        run_job(exercises[job["exercise"]], job, result_fd)
+        exercise = exercises[job["exercise"]]
+        if job["role"] == "student":  # nothing of the grader's answers in reach of the student
+            exercise = strip_for_student(exercises, exercise.name)
+        run_job(exercise, job, result_fd)
     return worker_main
 
 
@@ -164,6 +168,15 @@ def _reseed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+
+
+def _listdir(path: str) -> list[str]:
+    """The names in a folder; none where it is not one, or is hidden from this worker
+    (Landlock: then the kernel refuses any read of it anyway)."""
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
@@ -179,8 +192,8 @@ def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
                    for root in roots if root.endswith(".py"))
     # Reference files by their last two path parts ("solutions/e06_dynamic_net.py"), for
     # paths that are relative to a directory other than ours (os.open(..., dir_fd=...)).
-    tails = {os.path.join(os.path.basename(root), name) for root in roots if os.path.isdir(root)
-             for name in os.listdir(root) if name.endswith(".py")}
+    tails = {os.path.join(os.path.basename(root), name) for root in roots
+             for name in _listdir(root) if name.endswith(".py")}
     reported: list[str] = []
 
     def reference_file(text: str) -> bool:

@@ -1,0 +1,121 @@
+"""Leave a student's worker only the grader code that its own probes run.
+
+A worker is forked from a warm zygote, so it starts with every check module in
+memory: judges, misconception mutants (small buggy copies of the reference, which
+with their defaults compute the right answer) and the grader's reference models.
+Anything in the worker's memory is in reach of the submission it runs (through
+`sys.modules`, or by walking up the stack from the function the probe calls).
+
+So before a student's code runs, the worker throws away, in place:
+* every judge, mutant, detector, message and hint of every exercise, and every
+  other exercise's probes;
+* in the check modules, every global that the kept probes (and what they call,
+  followed through globals, module attributes, closures and defaults) never name;
+* check modules that nothing kept reaches: emptied and dropped from `sys.modules`.
+
+In place is what matters: the same objects are reachable from the grader's frames
+above the fork point, and an emptied module is empty for every path to it.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Iterator, Mapping
+
+from grader.exercise import Exercise
+
+CHECKS_PACKAGE = "grader.checks"
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)
+
+
+def _check_modules(exercises: Mapping[str, Exercise]) -> dict[str, types.ModuleType]:
+    """The modules that hold check code: grader.checks.* and each pack's exercise module."""
+    names = {name for name in sys.modules
+             if name == CHECKS_PACKAGE or name.startswith(CHECKS_PACKAGE + ".")}
+    for exercise in exercises.values():
+        for probe in exercise.probes.values():
+            names.add(getattr(probe, "__module__", "") or "")
+    return {name: sys.modules[name] for name in names
+            if isinstance(sys.modules.get(name), types.ModuleType)}
+
+
+def _reached(roots: list[Any], modules: dict[str, types.ModuleType]) -> dict[str, set[str]]:
+    """For each check module, the globals that code reachable from `roots` may read."""
+    by_dict = {id(vars(module)): name for name, module in modules.items()}
+    by_module = {id(module): name for name, module in modules.items()}
+    reached: dict[str, set[str]] = {name: set() for name in modules}
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, types.MethodType):
+            stack.append(obj.__func__)
+        elif isinstance(obj, types.FunctionType):
+            names = set(_code_names(obj.__code__))
+            home = by_dict.get(id(obj.__globals__))
+            for name in names:
+                if name in obj.__globals__:
+                    if home is not None:
+                        reached[home].add(name)
+                    value = obj.__globals__[name]
+                    stack.append(value)
+                    owner = by_module.get(id(value))
+                    if owner is not None:  # module.attr: the attribute names it may use
+                        for attr in names:
+                            if attr in vars(value):
+                                reached[owner].add(attr)
+                                stack.append(vars(value)[attr])
+            for cell in obj.__closure__ or ():
+                try:
+                    stack.append(cell.cell_contents)
+                except ValueError:
+                    pass
+            stack.extend(obj.__defaults__ or ())
+            stack.extend((obj.__kwdefaults__ or {}).values())
+        elif isinstance(obj, type) and obj.__module__ in modules:
+            stack.extend(vars(obj).values())
+        elif isinstance(obj, (staticmethod, classmethod, property)):
+            stack.extend(x for x in (getattr(obj, "__func__", None), getattr(obj, "fget", None))
+                         if x is not None)
+        elif isinstance(obj, (list, tuple, set, frozenset)) and len(obj) < 1000:
+            stack.extend(obj)
+        elif isinstance(obj, dict) and len(obj) < 1000:
+            stack.extend(obj.values())
+    return reached
+
+
+def strip_for_student(exercises: Mapping[str, Exercise], name: str) -> Exercise:
+    """Keep exercise `name`'s probes and inputs; remove every other piece of check code."""
+    exercise = exercises[name]
+    modules = _check_modules(exercises)
+    roots: list[Any] = [*exercise.probes.values(), exercise.make_inputs]
+    for other in exercises.values():
+        other.checks.clear()
+        other.misconceptions.clear()
+        other.messages = {}
+        other.hints = {}
+        if other is not exercise:
+            other.probes.clear()
+    reached = _reached(roots, modules)
+    for module_name, module in modules.items():
+        namespace = vars(module)
+        keep = reached[module_name]
+        for key in list(namespace):
+            if not (key.startswith("__") or key in keep):
+                del namespace[key]
+        if not keep and module_name != CHECKS_PACKAGE:
+            sys.modules.pop(module_name, None)
+            parent, _, child = module_name.rpartition(".")
+            if parent in sys.modules:
+                vars(sys.modules[parent]).pop(child, None)
+    return exercise

@@ -51,6 +51,9 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--output-kb", type=int, default=Limits.output_kb, metavar="KB",
                         help="captured output kept per exercise (default 32)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--strict-sandbox", action="store_true",
+                        help="refuse to grade where workers cannot be confined (no Landlock "
+                             "or no network namespace): exit 2")
     parser.add_argument("--watch", action="store_true",
                         help="grade again each time you save an exercise file (Ctrl-C to stop)")
     return parser
@@ -142,6 +145,8 @@ def _main(argv: list[str]) -> int:
     if args.watch and args.format != "terminal":
         raise UsageError("--watch shows the terminal report; it takes no --format")
 
+    if args.strict_sandbox:
+        _require_confinement()
     limits = Limits(timeout=args.timeout if args.timeout is not None else Limits.timeout,
                     memory_mb=args.memory,
                     output_kb=args.output_kb)
@@ -161,6 +166,22 @@ def _main(argv: list[str]) -> int:
         report = grader.grade(submission)
         _emit(reporters[args.format]([report], settings))
         return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
+
+
+def _require_confinement() -> None:
+    """--strict-sandbox: exit 2, saying why, unless both the filesystem and the network
+    of every worker can be confined here."""
+    from grader.confine import available
+
+    held = available()
+    missing = []
+    if held["filesystem"] != "landlock":
+        missing.append("filesystem (needs Linux 5.13 or newer with Landlock enabled)")
+    if held["network"] != "isolated":
+        missing.append("network (needs unprivileged user and network namespaces)")
+    if missing:
+        raise UsageError("--strict-sandbox: workers cannot be confined on this machine: "
+                         + "; ".join(missing))
 
 
 def _emit(text: str) -> None:

@@ -226,14 +226,20 @@ def not_dumpable() -> None:
         libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
+#: Layers an administrator turns off ("filesystem", "network"; comma-separated), where a
+#: layer breaks something on their machine; the report then says it is off.
+DISABLE_ENV = "GRADER_SANDBOX_OFF"
+
+
 def available() -> dict[str, str]:
     """What confinement this machine gives workers, as the report says it.
 
     Network isolation is tried for real, in a throwaway child process.
     """
-    abi = landlock_abi()
+    off = {layer.strip() for layer in os.environ.get(DISABLE_ENV, "").split(",")}
+    abi = 0 if "filesystem" in off else landlock_abi()
     network = "open"
-    if sys.platform.startswith("linux") and hasattr(os, "fork"):
+    if "network" not in off and sys.platform.startswith("linux") and hasattr(os, "fork"):
         pid = os.fork()
         if pid == 0:
             os._exit(0 if isolate_network() else 1)
@@ -242,7 +248,7 @@ def available() -> dict[str, str]:
             network = "isolated"
     if network == "open" and abi >= 4:
         network = "tcp-blocked"
-    return {"filesystem": f"landlock" if abi >= 1 else "none",
+    return {"filesystem": "landlock" if abi >= 1 else "none",
             "network": network,
             "pids": "isolated" if abi >= 6 else ("no-ptrace" if abi >= 1 else "open"),
             "landlock_abi": str(abi)}

@@ -202,6 +202,7 @@ class Grader:
                             if note not in notes:
                                 notes.append(note)
         return Report(exercises=tuple(results), id=submission.id, seed=self.options.seed,
+                      sandbox=self.sandbox.confinement,
                       notes=tuple(notes))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 STATUSES = ("passed", "failed", "error", "timeout", "skipped")
 
@@ -83,6 +83,8 @@ class Report:
     id: str | None = None
     seed: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: What confinement held for the workers ({"filesystem": "landlock", ...}).
+    sandbox: Mapping[str, str] | None = None
 
     @property
     def score(self) -> float:
@@ -106,9 +108,12 @@ class Report:
         if self.notes:
             data["notes"] = list(self.notes)
         data["exercises"] = [e.to_json() for e in self.exercises]
+        if self.sandbox:
+            data["sandbox"] = dict(self.sandbox)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
         return cls(exercises=tuple(ExerciseResult.from_json(e) for e in data["exercises"]),
-                   id=data.get("id"), seed=data.get("seed"), notes=tuple(data.get("notes", ())))
+                   id=data.get("id"), seed=data.get("seed"), notes=tuple(data.get("notes", ())),
+                   sandbox=data.get("sandbox"))

@@ -35,8 +35,14 @@ Reporter = Callable[[Sequence[Report], ReportSettings], str]
 
 def render_json(reports: Sequence[Report], settings: ReportSettings) -> str:
     if settings.batch:
-        return json.dumps({"submissions": [r.to_json() for r in reports]}, ensure_ascii=False,
-                          indent=1)
+        submissions = [r.to_json() for r in reports]
+        sandbox = next((s.pop("sandbox") for s in submissions if "sandbox" in s), None)
+        for submission in submissions:  # said once, for the whole batch
+            submission.pop("sandbox", None)
+        data: dict = {"submissions": submissions}
+        if sandbox:
+            data["sandbox"] = sandbox
+        return json.dumps(data, ensure_ascii=False, indent=1)
     data = reports[0].to_json()
     data.pop("id", None)
     return json.dumps(data, ensure_ascii=False, indent=1)

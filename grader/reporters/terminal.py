@@ -15,6 +15,7 @@ MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "skip
 COLORS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33", "skipped": "2"}
 LABELS = {
     "en": {"total": "Total", "hint": "hint", "output": "your code printed", "seed": "seed",
+           "sandbox": "sandbox: filesystem {filesystem}, network {network}, processes {pids}",
            "all_done": "All exercises complete. Well done!",
            "next": "Next up: {name}",
            "skipped": "skipped",
@@ -23,6 +24,7 @@ LABELS = {
            "same_output": "(the same as above)",
            "same_problem": "The same problem as in {name} above."},
     "ko": {"total": "합계", "hint": "힌트", "output": "코드가 출력한 내용", "seed": "시드",
+           "sandbox": "샌드박스: 파일 시스템 {filesystem}, 네트워크 {network}, 프로세스 {pids}",
            "all_done": "모든 문제를 완료했습니다. 잘했어요!",
            "next": "다음 할 일: {name}",
            "skipped": "건너뜀",
@@ -205,4 +207,9 @@ def render_report(report: Report, labels: dict, color: bool) -> list[str]:
 def render_terminal(reports: Sequence[Report], settings: ReportSettings) -> str:
     labels = LABELS.get(settings.lang, LABELS["en"])
     blocks = ["\n".join(render_report(r, labels, settings.color)) for r in reports]
+    sandbox = next((r.sandbox for r in reports if r.sandbox), None)
+    if sandbox:
+        blocks.append(_paint(labels["sandbox"].format(**{
+            key: sandbox.get(key, "?") for key in ("filesystem", "network", "pids")}),
+            "2", settings.color))
     return "\n\n".join(blocks)

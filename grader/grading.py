@@ -361,6 +361,24 @@ def _frames(outcome: Outcome | None) -> tuple[dict, dict[tuple[str, str | None],
     return loaded, probes
 
 
+def _repeated_frame(outcome: Outcome) -> str:
+    """A worker sends each result once: a second frame for the same probe (or a second
+    "loaded"/"done") can only come from the submission writing on the result channel."""
+    seen: set[tuple] = set()
+    for frame in outcome.frames:
+        kind = frame.get("kind")
+        if kind == "probe":
+            key: tuple = (kind, frame.get("probe"), frame.get("variant"))
+        elif kind in ("loaded", "done"):
+            key = (kind,)
+        else:
+            continue
+        if key in seen:
+            return "the result channel carried the same result twice"
+        seen.add(key)
+    return ""
+
+
 def _frozen(value: Any) -> Any:
     """Arrays made read-only: decoded results and inputs are shared by many judges."""
     if isinstance(value, np.ndarray):
@@ -429,8 +447,9 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                   and concerns(str(f.get("what")), exercise.name, course)]
     if violations:
         return everything("failed", t("violation", what=_short(str(violations[0].get("what")))))
-    if outcome.bad_channel:
-        return everything("failed", t("bad_channel", detail=outcome.bad_channel))
+    tampered = outcome.bad_channel or _repeated_frame(outcome)
+    if tampered:
+        return everything("failed", t("bad_channel", detail=tampered))
     if outcome.killed_sandbox:
         return everything("error", t("killed_sandbox"))
     if not loaded:

@@ -15,6 +15,7 @@ run them as well. Installed through the `pytest11` entry point as "torchkit":
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seed of the grading data (default: the grader's)")
     group.addoption("--grader-timeout", type=float, default=None, metavar="SECONDS",
                     help="seconds per exercise (default: each exercise's own)")
+    group.addoption("--grader-lang", default=None, metavar="LANG",
+                    help="language of the feedback: en or ko (default: $GRADER_LANG, else en)")
 
 
 def _active(config: pytest.Config) -> bool:
@@ -49,6 +52,11 @@ def _explicit_args(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _active(config):
         return
+    from grader.messages import LANGUAGES
+
+    lang = config.getoption("grader_lang")
+    if lang is not None and lang not in LANGUAGES:
+        raise pytest.UsageError(f"--grader-lang: one of {', '.join(LANGUAGES)}, not {lang!r}")
     missing = [p for p in config.getoption("grader") if not Path(p).exists()]
     if missing:
         raise pytest.UsageError(f"--grader: no such file or directory: {', '.join(missing)}")
@@ -112,7 +120,8 @@ class _State:
         selected = {item.exercise.name for item in session.items if isinstance(item, CheckItem)}
         seed = self.config.getoption("grader_seed")
         timeout = self.config.getoption("grader_timeout")
-        options = Options(seed=DEFAULT_SEED if seed is None else seed,
+        lang = self.config.getoption("grader_lang") or os.environ.get("GRADER_LANG") or "en"
+        options = Options(seed=DEFAULT_SEED if seed is None else seed, lang=lang,
                           only=tuple(sorted(selected)),
                           limits=Limits(timeout=timeout or Limits.timeout),
                           timeout_given=timeout is not None)

@@ -63,3 +63,16 @@ def test_missing_path_is_a_usage_error(pytester):
     result = run(pytester, "--grader", "no/such/dir")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "no such file or directory" in result.stderr.str()
+
+
+def test_feedback_in_korean_with_grader_lang_or_the_environment(pytester, monkeypatch):
+    submission = pytester.mkdir("work")
+    shutil.copy(EXERCISES / f"{E04}.py", submission)     # the stub: every check fails
+    korean = run(pytester, "--grader", str(submission), "-k", E04, "--grader-lang", "ko")
+    assert "아직 구현되지 않았습니다" in korean.stdout.str()
+    monkeypatch.setenv("GRADER_LANG", "ko")
+    from_env = run(pytester, "--grader", str(submission), "-k", E04)
+    assert "아직 구현되지 않았습니다" in from_env.stdout.str()
+    wrong = run(pytester, "--grader", str(submission), "--grader-lang", "fr")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--grader-lang" in wrong.stderr.str()

@@ -12,6 +12,7 @@ from grader import hookspecs
 BUILTIN_PLUGINS = (
     "grader.loaders",
     "grader.reporters",
+    "grader.checks.e00_tensor_basics",
     "grader.checks.e01_numpy_grads",
     "grader.checks.e02_tensor_grads",
     "grader.checks.e03_autograd",
@@ -20,6 +21,7 @@ BUILTIN_PLUGINS = (
     "grader.checks.e06_dynamic_net",
     "grader.checks.e07_training",
     "grader.checks.e08_checkpoint",
+    "grader.checks.e09_linear_regression",
 )
 
 #: Comma-separated entry-point names not to load (like pytest's `-p no:NAME`).

@@ -26,8 +26,9 @@ from grader.plugins import collect_exercises, plugin_manager
 
 NAMES = [e.name for e in collect_exercises(plugin_manager())]
 #: The course as CONTRACT.md lists it, in order: the CSV gradebook's columns.
-COURSE = ["e01_numpy_grads", "e02_tensor_grads", "e03_autograd", "e04_my_relu",
-          "e05_two_layer_net", "e06_dynamic_net", "e07_training", "e08_checkpoint"]
+COURSE = ["e00_tensor_basics", "e01_numpy_grads", "e02_tensor_grads", "e03_autograd",
+          "e04_my_relu", "e05_two_layer_net", "e06_dynamic_net", "e07_training",
+          "e08_checkpoint", "e09_linear_regression"]
 HOSTILE_TIMEOUT = "3"   # seconds per exercise: the infinite loop costs this much, once
 BATCH = ("--timeout", HOSTILE_TIMEOUT, "--jobs", "2")
 
@@ -226,8 +227,9 @@ def test_csv_header_is_the_whole_course(batch_csv):
     if NAMES != COURSE:
         pytest.skip(f"only {len(NAMES)} of {len(COURSE)} exercises are registered yet")
     assert batch_csv.stdout.splitlines()[0] == (
-        "id,score,max_score,e01_numpy_grads,e02_tensor_grads,e03_autograd,e04_my_relu,"
-        "e05_two_layer_net,e06_dynamic_net,e07_training,e08_checkpoint")
+        "id,score,max_score,e00_tensor_basics,e01_numpy_grads,e02_tensor_grads,e03_autograd,"
+        "e04_my_relu,e05_two_layer_net,e06_dynamic_net,e07_training,e08_checkpoint,"
+        "e09_linear_regression")
 
 
 def test_csv_rows_match_the_json_report(batch_csv, submissions):

@@ -27,9 +27,12 @@ from conftest import EXERCISES, ROOT, SOLUTIONS, exercise_result, run_cli
 # -- the contract's tables ------------------------------------------------------------
 
 #: The course in the contract's order (the CSV gradebook's columns).
-COURSE = ["e01_numpy_grads", "e02_tensor_grads", "e03_autograd", "e04_my_relu",
-          "e05_two_layer_net", "e06_dynamic_net", "e07_training", "e08_checkpoint"]
+COURSE = ["e00_tensor_basics", "e01_numpy_grads", "e02_tensor_grads", "e03_autograd",
+          "e04_my_relu", "e05_two_layer_net", "e06_dynamic_net", "e07_training",
+          "e08_checkpoint", "e09_linear_regression"]
 PUBLIC = {
+    "e00_tensor_basics": ("seeded_normal", "flatten_images", "channels_last", "stack_columns",
+                          "positive_rows", "numpy_view", "tensor_view"),
     "e01_numpy_grads": ("numpy_two_layer_grads", "numpy_train"),
     "e02_tensor_grads": ("tensor_two_layer_grads", "poly_grads"),
     "e03_autograd": ("autograd_two_layer_grads", "autograd_train"),
@@ -38,11 +41,20 @@ PUBLIC = {
     "e06_dynamic_net": ("DynamicNet",),
     "e07_training": ("train", "evaluate", "pick_device"),
     "e08_checkpoint": ("save_checkpoint", "load_checkpoint"),
+    "e09_linear_regression": ("make_line_data", "split_data", "LinearRegressionModel", "fit",
+                              "manual_gradient_descent"),
 }
 P, K = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
 _ = inspect.Parameter.empty
 #: (exercise, dotted name) -> [(parameter, kind, default)] as the contract writes them.
 SIGNATURES = {
+    ("e00_tensor_basics", "seeded_normal"): [("seed", P, _), ("shape", P, _)],
+    ("e00_tensor_basics", "flatten_images"): [("x", P, _)],
+    ("e00_tensor_basics", "channels_last"): [("x", P, _)],
+    ("e00_tensor_basics", "stack_columns"): [("columns", P, _)],
+    ("e00_tensor_basics", "positive_rows"): [("x", P, _)],
+    ("e00_tensor_basics", "numpy_view"): [("t", P, _)],
+    ("e00_tensor_basics", "tensor_view"): [("a", P, _)],
     ("e01_numpy_grads", "numpy_two_layer_grads"): [("x", P, _), ("y", P, _), ("w1", P, _),
                                                    ("w2", P, _)],
     ("e01_numpy_grads", "numpy_train"): [("x", P, _), ("y", P, _), ("w1", P, _), ("w2", P, _),
@@ -65,6 +77,18 @@ SIGNATURES = {
                                             ("epoch", P, _)],
     ("e08_checkpoint", "load_checkpoint"): [("path", P, _), ("model", P, _),
                                             ("optimizer", P, None), ("map_location", P, "cpu")],
+    ("e09_linear_regression", "make_line_data"): [("weight", P, 0.7), ("bias", P, 0.3),
+                                                  ("start", P, 0.0), ("end", P, 1.0),
+                                                  ("step", P, 0.02)],
+    ("e09_linear_regression", "split_data"): [("X", P, _), ("y", P, _),
+                                              ("train_fraction", P, 0.8)],
+    ("e09_linear_regression", "LinearRegressionModel"): [],
+    ("e09_linear_regression", "fit"): [("model", P, _), ("X_train", P, _), ("y_train", P, _),
+                                       ("X_test", P, _), ("y_test", P, _), ("epochs", K, 100),
+                                       ("learning_rate", K, 0.01)],
+    ("e09_linear_regression", "manual_gradient_descent"): [("x", P, _), ("y", P, _),
+                                                           ("learning_rate", K, 0.01),
+                                                           ("steps", K, 20)],
 }
 STATUSES = {"passed", "failed", "error", "timeout", "skipped"}
 TIMEOUT = ("--timeout", "5")   # per exercise, so that a defect cannot hang the suite
@@ -200,15 +224,19 @@ for kit in ("exercises", "solutions"):
     relu = importlib.import_module(f"{kit}.e04_my_relu")
     two = importlib.import_module(f"{kit}.e05_two_layer_net").TwoLayerNet
     dyn = importlib.import_module(f"{kit}.e06_dynamic_net").DynamicNet
+    line = importlib.import_module(f"{kit}.e09_linear_regression").LinearRegressionModel
     kinds[kit] = {
         "function": issubclass(relu.MyReLU, torch.autograd.Function),
         "alias": relu.my_relu == relu.MyReLU.apply,
         "forward": relu.MyReLU.apply(torch.tensor([-2.0, 0.0, 3.0])).tolist(),
-        "modules": [issubclass(two, nn.Module), issubclass(dyn, nn.Module)],
+        "modules": [issubclass(two, nn.Module), issubclass(dyn, nn.Module),
+                    issubclass(line, nn.Module)],
         "dynamic_children": sorted(n for n, _ in dyn(4, 6, 3).named_children()),
     }
     if kit == "solutions":
         kinds[kit]["two_children"] = sorted(n for n, _ in two(5, 7, 3).named_children())
+        kinds[kit]["line_parameters"] = sorted((n, list(p.shape))
+                                               for n, p in line().named_parameters())
 print(json.dumps({"signatures": signatures, "kinds": kinds}))
 """
 
@@ -238,11 +266,12 @@ def test_module_kinds_are_the_contracts(kit_facts, kit):
     facts = kit_facts["kinds"][kit]
     assert facts["function"] and facts["alias"]       # MyReLU a Function, my_relu = .apply
     assert facts["forward"] == [0.0, 0.0, 3.0]         # forward is given (stub too): ReLU
-    assert facts["modules"] == [True, True]
+    assert facts["modules"] == [True, True, True]
     assert set(facts["dynamic_children"]) >= {"input_linear", "middle_linear", "output_linear"}
     if kit == "solutions":
         assert facts["dynamic_children"] == ["input_linear", "middle_linear", "output_linear"]
         assert facts["two_children"] == ["linear1", "linear2"]
+        assert facts["line_parameters"] == [["bias", [1]], ["weights", [1]]]
 
 
 # == The command line: one submission ===================================================

@@ -962,7 +962,7 @@ E08_BUGS = {
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             return int(checkpoint["epoch"])
-        """), {"optimizer_optional": "load_not_in_place"}),
+        """), {"optimizer_optional": "model_only_with_optimizer"}),
 }
 
 

@@ -46,6 +46,10 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="workers in parallel (default: the number of cores)")
     parser.add_argument("--timeout", type=float, help="seconds per exercise (default 10)")
+    parser.add_argument("--notebook-timeout", type=float, metavar="SECONDS",
+                        default=Options.notebook_timeout,
+                        help="seconds for a notebook's top-level code, run once per "
+                             f"submission (default {Options.notebook_timeout:g})")
     parser.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
                         help=f"extra memory per worker in MB (default {Limits.memory_mb})")
     parser.add_argument("--output-kb", type=int, default=Limits.output_kb, metavar="KB",
@@ -136,6 +140,8 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if not 0 < args.notebook_timeout < float("inf"):
+        raise UsageError("--notebook-timeout must be a positive number of seconds")
     if args.memory < 1 or args.output_kb < 1:
         raise UsageError("--memory and --output-kb must be positive")
     if not 0 <= args.seed < 2**32:
@@ -151,7 +157,8 @@ def _main(argv: list[str]) -> int:
                     memory_mb=args.memory,
                     output_kb=args.output_kb)
     options = Options(seed=args.seed, lang=args.lang, hints=args.hints, only=tuple(args.only),
-                      jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None)
+                      jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None,
+                      notebook_timeout=args.notebook_timeout)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and not os.environ.get("NO_COLOR"))
     with Grader(exercises, options) as grader:

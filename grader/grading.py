@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -43,6 +43,8 @@ class Options:
     jobs: int = 2
     limits: Limits = field(default_factory=Limits)
     timeout_given: bool = False   # --timeout overrides each exercise's own timeout
+    #: Seconds for a notebook's top-level code, run once per submission (--notebook-timeout)
+    notebook_timeout: float = 120.0
 
 
 class Grader:
@@ -87,7 +89,7 @@ class Grader:
         return limits
 
     def _job(self, exercise: Exercise, source: Source, submission: Submission,
-             role: str, index: int) -> dict[str, Any]:
+             role: str, index: int, workdir: str | None = None) -> dict[str, Any]:
         forbidden: list[str] = []
         if role == "student" and not any(_inside(p, self.solutions_dir)
                                          for p in submission.search_path):
@@ -100,7 +102,8 @@ class Grader:
         job = {"exercise": exercise.name, "seed": self.options.seed, "role": role,
                "sources": [source.to_job()], "modules": modules,
                "search_path": list(submission.search_path),
-               "forbidden": forbidden, "workdir": scratch_dir(self._tmp), "index": index}
+               "forbidden": forbidden, "workdir": workdir or scratch_dir(self._tmp),
+               "index": index}
         if forbidden and self._is_reference_file(source.path):
             job["violation"] = f"open {source.path}"  # a link to a reference file
         elif forbidden:
@@ -110,6 +113,28 @@ class Grader:
             if copied:
                 job["violation"] = f"import {copied[0]}"
         return job
+
+    def _notebook_job(self, source: Source, members: list[Exercise], submission: Submission,
+                      index: int) -> tuple[dict[str, Any], Limits, list]:
+        """A notebook's top-level code runs once, in one worker under the notebook's own
+        time limit; each exercise then runs in a worker forked from the state it built
+        (a folder of the notebook's: the only place its workers may write)."""
+        notebook = self._job(members[0], source, submission, "student", index)
+        notebook.pop("violation", None)
+        notebook.update(mode="notebook", exercises=[e.name for e in members],
+                        notebook=source.path)
+        del notebook["exercise"]
+        children = []
+        for exercise in members:
+            child = self._job(exercise, source, submission, "student", index,
+                              workdir=scratch_dir(notebook["workdir"]))
+            child.update(mode="exercise", modules={},   # its state comes from the notebook
+                         sources=[{**source.to_job(), "cells": []}])
+            children.append((child, self._limits(exercise)))
+        base = self.options.limits
+        limits = Limits(self.options.notebook_timeout, base.memory_mb, base.output_kb,
+                        base.file_mb)
+        return notebook, limits, children
 
     def _is_reference_file(self, path: str) -> bool:
         """Whether a submitted file is a reference file itself (a symbolic or hard link)."""
@@ -150,12 +175,24 @@ class Grader:
         for index, submission in enumerate(submissions):
             chosen = {e.name: self.source_for(submission, e) for e in exercises}
             sources.append(chosen)
-            waiting.append(sum(s is not None for s in chosen.values()))
+            waiting.append(0)
+            notebooks: dict[str, list[Exercise]] = {}
             for exercise in exercises:
-                if chosen[exercise.name] is not None:
-                    jobs.append((self._job(exercise, chosen[exercise.name], submission,
-                                           "student", index), self._limits(exercise)))
+                source = chosen[exercise.name]
+                if source is None:
+                    continue
+                if source.kind == "notebook":   # run once, below, for all its exercises
+                    notebooks.setdefault(source.path, []).append(exercise)
+                    continue
+                jobs.append((self._job(exercise, source, submission, "student", index),
+                             self._limits(exercise)))
+                waiting[index] += 1
+            for members in notebooks.values():
+                jobs.append(self._notebook_job(chosen[members[0].name], members, submission,
+                                               index))
+                waiting[index] += 1 + len(members)
         outcomes: list[dict[str, Outcome]] = [{} for _ in submissions]
+        notebook_runs: list[dict[str, Outcome]] = [{} for _ in submissions]
         done: set[int] = set()
 
         def ready() -> Iterator[Report]:
@@ -164,7 +201,8 @@ class Grader:
             for index, submission in enumerate(submissions):
                 if index not in done and waiting[index] == 0:
                     done.add(index)
-                    yield self._report(exercises, submission, sources[index], outcomes[index])
+                    yield self._report(exercises, submission, sources[index],
+                                       outcomes[index], notebook_runs[index])
 
         yield from ready()
         for outcome in self.sandbox.run(jobs):
@@ -172,6 +210,9 @@ class Grader:
             if job["role"] == "reference":
                 self.reference[(seed, job["exercise"])] = outcome
                 references_pending.discard(job["exercise"])
+            elif job.get("mode") == "notebook":
+                notebook_runs[job["index"]][job["notebook"]] = outcome
+                waiting[job["index"]] -= 1
             else:
                 outcomes[job["index"]][job["exercise"]] = outcome
                 waiting[job["index"]] -= 1
@@ -181,9 +222,15 @@ class Grader:
 
     # -- judging -------------------------------------------------------------
     def _report(self, exercises: list[Exercise], submission: Submission,
-                sources: dict[str, Source | None], outcomes: dict[str, Outcome]) -> Report:
+                sources: dict[str, Source | None], outcomes: dict[str, Outcome],
+                notebook_runs: dict[str, Outcome] | None = None) -> Report:
         notes: list[str] = list(submission.problems)
         results = []
+        outcomes = dict(outcomes)
+        for name, source in sources.items():
+            run = (notebook_runs or {}).get(source.path) if source is not None else None
+            if run is not None:
+                outcomes[name] = through_notebook(outcomes.get(name), run)
         for exercise in exercises:
             reference = self.reference.get((self.options.seed, exercise.name))
             key = (exercise.name, self.options.seed)
@@ -201,6 +248,7 @@ class Grader:
                             note = render(_cell_error(error, outcome), self.options.lang, [])
                             if note not in notes:
                                 notes.append(note)
+        results = _notebook_output_once(results, sources, notebook_runs or {})
         return Report(exercises=tuple(results), id=submission.id, seed=self.options.seed,
                       sandbox=self.sandbox.confinement,
                       notes=tuple(notes))
@@ -291,6 +339,37 @@ def _inside(path: str | Path, root: Path) -> bool:
         return False
 
 
+def through_notebook(outcome: Outcome | None, run: Outcome) -> Outcome:
+    """An exercise of a notebook as the judge sees it: its own worker's outcome, with what
+    the notebook's run sent (the guard's violations); or the notebook's run itself when the
+    exercise never started (the notebook timed out, crashed, or killed the sandbox)."""
+    if outcome is None or not outcome.started or run.killed_sandbox:
+        ran = any(f.get("kind") == "loaded" and f.get("load_error") is None
+                  for f in run.frames)
+        exit_ = (outcome.exit if outcome is not None and ran else "") or run.exit
+        return replace(run, output="", output_bytes=0, exit=exit_, frames=list(run.frames))
+    violations = [f for f in run.frames if f.get("kind") == "violation"]
+    return replace(outcome, frames=violations + outcome.frames,
+                   bad_channel=outcome.bad_channel or run.bad_channel)
+
+
+def _notebook_output_once(results: list[ExerciseResult], sources: dict[str, Source | None],
+                          notebook_runs: dict[str, Outcome]) -> list[ExerciseResult]:
+    """What a notebook's top-level code printed, shown once: with the first of its
+    exercises that did not get full marks (else its first)."""
+    results = list(results)
+    for path, run in notebook_runs.items():
+        if not run.output:
+            continue
+        mine = [i for i, r in enumerate(results)
+                if sources.get(r.name) is not None and sources[r.name].path == path]
+        if not mine:
+            continue
+        at = next((i for i in mine if not results[i].full_marks), mine[0])
+        results[at] = replace(results[at], output=run.output + results[at].output)
+    return results
+
+
 def _cell_error(error: dict[str, Any], outcome: Outcome) -> Text:
     path = outcome.job["sources"][0]["path"]
     return t("cell_error", file=Path(path).name, cell=error.get("cell"), type=error.get("type"),
@@ -307,6 +386,27 @@ def _where(error: dict[str, Any]) -> Text | str:
         return ""
     return t("where", line=error["line"], file=Path(str(error.get("file", ""))).name,
              function=error.get("function", "?"))
+
+
+def _stopped_at(outcome: Outcome) -> Text | str:
+    """Where the student's code was when its worker was stopped (the last "where" frame
+    its timer sent before the deadline), or nothing when it did not say."""
+    where = next((f for f in reversed(outcome.frames) if f.get("kind") == "where"), None)
+    if where is None or not where.get("file"):
+        return ""
+    file = Path(str(where["file"])).name
+    text = _short(where.get("text", ""), 200)
+    if where.get("function") == "<module>":
+        return t("stopped_at_top", line=where["line"], file=file, text=text)
+    return t("stopped_at", line=where["line"], file=file, function=where["function"],
+             text=text)
+
+
+def _timeout_text(outcome: Outcome) -> Text:
+    seconds = outcome.job["limits"]["timeout"]
+    where = _stopped_at(outcome)
+    return t("timeout_at", seconds=seconds, where=where) if where else \
+        t("timeout", seconds=seconds)
 
 
 def _out_of_memory(error: dict[str, Any]) -> bool:
@@ -458,8 +558,9 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
             seconds = outcome.job["limits"]["timeout"]
             if cells:
                 return everything("timeout", t("timeout_in_cell", seconds=seconds,
-                                               file=Path(source.path).name, cell=cells[-1]))
-            return everything("timeout", t("timeout", seconds=seconds))
+                                               file=Path(source.path).name, cell=cells[-1],
+                                               where=_stopped_at(outcome)))
+            return everything("timeout", _timeout_text(outcome))
         fatal = next((f for f in outcome.frames if f.get("kind") == "fatal"), None)
         if fatal is not None:
             return everything("error", t("internal", detail=_short(str(fatal.get("error")))))
@@ -475,8 +576,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         ref_frame = ref_probes.get((check.probe, None))
         if frame is None:
             if outcome.timed_out:
-                checks.append(result(check, "timeout",
-                                     [t("timeout", seconds=outcome.job["limits"]["timeout"])]))
+                checks.append(result(check, "timeout", [_timeout_text(outcome)]))
             elif outcome.exit or not outcome.finished:
                 how = outcome.exit or "exit code 0"  # os._exit(0) ends it quietly
                 checks.append(result(check, "error", [t("crashed", how=how)]))

@@ -79,14 +79,30 @@ COMMON: dict[str, dict[str, str]] = {
         "ko": "코드가 너무 오래 걸려 {seconds:g}초 만에 중단했습니다 (무한 루프이거나 반복 횟수가 "
               "너무 많지 않은지 확인하세요).",
     },
+    "timeout_at": {
+        "en": "Stopped after {seconds:g} s: your code took too long (an infinite loop, or far "
+              "too many steps?).{where}",
+        "ko": "코드가 너무 오래 걸려 {seconds:g}초 만에 중단했습니다 (무한 루프이거나 반복 횟수가 "
+              "너무 많지 않은지 확인하세요).{where}",
+    },
+    "stopped_at": {
+        "en": " It was running line {line} of {file}, in `{function}`:\n    {text}",
+        "ko": " 중단된 곳: {file}의 {line}번째 줄, `{function}` 안:\n    {text}",
+    },
+    "stopped_at_top": {
+        "en": " It was running line {line} of {file}:\n    {text}",
+        "ko": " 중단된 곳: {file}의 {line}번째 줄:\n    {text}",
+    },
     "timeout_in_cell": {
-        "en": "Stopped after {seconds:g} s while running code cell {cell} of {file}: the "
-              "whole notebook runs for each exercise, so keep long experiments (and loops that "
-              "may never end) out of it: start such a cell with %%time, and the grader skips "
-              "it.",
-        "ko": "{file}의 {cell}번째 코드 셀을 실행하던 중 {seconds:g}초가 지나 중단했습니다: 채점기는 "
-              "문제마다 노트북 전체를 실행하므로, 오래 걸리는 실험(끝나지 않는 루프 포함)은 빼 "
-              "두세요 (셀 첫 줄을 %%time으로 시작하면 채점기가 그 셀을 건너뜁니다).",
+        "en": "Stopped after {seconds:g} s while running code cell {cell} of {file}. A "
+              "notebook's top-level code (its demos and experiments) runs once, with "
+              "{seconds:g} s in all (--notebook-timeout): make long experiments shorter (fewer "
+              "steps, smaller data), or start such a cell with %%time and the grader skips "
+              "it.{where}",
+        "ko": "{file}의 {cell}번째 코드 셀을 실행하던 중 {seconds:g}초가 지나 중단했습니다. "
+              "노트북 최상위 코드(데모와 실험)는 한 번만 실행되며 모두 합쳐 {seconds:g}초 안에 "
+              "끝나야 합니다(--notebook-timeout): 오래 걸리는 실험은 줄이거나(반복 횟수나 데이터를 "
+              "작게), 셀 첫 줄을 %%time으로 시작해 채점기가 그 셀을 건너뛰게 하세요.{where}",
     },
     "crashed": {
         "en": "The process running your code died ({how}) before this check finished "

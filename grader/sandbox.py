@@ -57,6 +57,8 @@ MAX_RESULT_BYTES = 256 * 1024 * 1024
 KILLED_ZYGOTE = "it killed the grader's sandbox process"
 #: The exit of the jobs left when no new zygote can be had (the nursery is gone too).
 SANDBOX_GONE = "the grader's sandbox process is gone"
+#: The exit of a notebook's exercise whose notebook's process ended before it was done.
+NOTEBOOK_GONE = "the process that ran your notebook ended"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Outcome:
     bad_channel: str = ""        # set when the result channel carried something malformed
     killed_sandbox: bool = False  # its worker killed the zygote (whatever it sent before)
     seconds: float = 0.0
+    started: bool = True         # False: a notebook's exercise its notebook never started
 
     @property
     def finished(self) -> bool:
@@ -181,12 +184,22 @@ class ZygoteGone(RuntimeError):
     """The zygote (or the nursery that makes zygotes) ended unexpectedly."""
 
 
+class NotebookGone(RuntimeError):
+    """A notebook's process (the zygote of that submission's exercises) ended, stopped
+    answering, or said something malformed."""
+
+
 class Zygote:
     """A warm process (torch imported) that forks one worker per job.
 
     It is made by a nursery, forked from the grader at start: when a worker kills its
     zygote, `restart` asks the nursery for a new one, as clean as the first.
     """
+
+    Gone: type[Exception] = ZygoteGone
+    #: Seconds a spawn may wait for the zygote's answer (None: the grader's own zygote,
+    #: which it trusts, is waited for as long as it takes).
+    patience: float | None = None
 
     def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None]):
         self.exits: dict[int, str] = {}
@@ -250,24 +263,35 @@ class Zygote:
             try:
                 socket.send_fds(sock, [b"spawn"], [job_fd, result_w, output_w])
             except OSError as exc:
-                raise ZygoteGone("the zygote process ended unexpectedly") from exc
+                raise self.Gone("the zygote process ended unexpectedly") from exc
         finally:
             os.close(job_fd)
+        give_up = None if self.patience is None else time.monotonic() + self.patience
         while True:
             message = self._recv()
             if "spawned" in message:
-                return int(message["spawned"])
+                return message["spawned"]
+            if give_up is not None and time.monotonic() > give_up:
+                raise self.Gone("the zygote process did not start the job")
 
     def _recv(self) -> dict[str, Any]:
         try:
             raw = self._connect().recv(65536)
-        except OSError as exc:
-            raise ZygoteGone("the zygote process ended unexpectedly") from exc
+        except OSError as exc:  # socket.timeout too
+            raise self.Gone("the zygote process ended unexpectedly") from exc
         if not raw:
-            raise ZygoteGone("the zygote process ended unexpectedly")
-        message = json.loads(raw)
+            raise self.Gone("the zygote process ended unexpectedly")
+        try:
+            message = json.loads(raw)
+        except (ValueError, RecursionError):
+            message = None
+        pid_of = message.get("exited", message.get("spawned")) if isinstance(message, dict) \
+            else None
+        if type(pid_of) is not int or ("exited" in message
+                                       and not isinstance(message.get("status"), str)):
+            raise self.Gone("the zygote process sent a malformed message")
         if "exited" in message:
-            self.exits[int(message["exited"])] = message["status"]
+            self.exits[message["exited"]] = message["status"]
         return message
 
     def poll_exits(self) -> None:
@@ -297,6 +321,55 @@ class Zygote:
                 os.waitpid(self.nursery_pid, 0)
             except ChildProcessError:
                 pass
+
+
+class SubZygote(Zygote):
+    """A submission's own zygote: the worker that ran a notebook's top-level code once,
+    now forking one worker per exercise from the state it built (`_zygote_loop` there).
+
+    It runs the submission's code, so nothing it says is trusted: its answers have a
+    deadline, malformed ones end it, and a pid it names is checked in /proc before its
+    group is killed (`kill_job`). Whatever goes wrong raises NotebookGone: the grader
+    then ends this submission's notebook, and nothing else.
+    """
+
+    Gone = NotebookGone
+    patience = 5.0
+
+    def __init__(self, sock: socket.socket, pid: int):
+        self.exits = {}
+        self.pid = pid          # the notebook's worker, as the grader's own zygote named it
+        self._ctl = None
+        self._sock = sock
+        sock.settimeout(self.patience)
+
+    def _connect(self) -> socket.socket:
+        if self._sock is None:
+            raise NotebookGone("the notebook's process is closed")
+        return self._sock
+
+    def restart(self) -> None:
+        raise NotebookGone("a notebook's process is not restarted")
+
+    def kill_job(self, pid: int) -> None:
+        """Kill the group of worker `pid` if it is one: a child of this notebook's process
+        leading its own group. Else end the notebook's process (it lied about its pids)."""
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            parent, group = int(fields[1]), int(fields[2])
+        except (OSError, ValueError, IndexError):
+            return  # gone already (and its group killed by the notebook's process)
+        if parent == self.pid and group == pid:
+            _kill_group(pid)
+        else:
+            _kill_group(self.pid)
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        _kill_group(self.pid)  # its workers die with it (PR_SET_PDEATHSIG)
 
 
 def _nursery_loop(ctl: socket.socket, grader: int, warm_up: Callable[[], None],
@@ -510,15 +583,39 @@ def _well_formed(frame: Any) -> bool:
         return "result" in frame
     if kind == "cell":
         return isinstance(frame.get("cell"), int)
+    if kind == "where":  # where the student's code was shortly before its deadline
+        return isinstance(frame.get("line"), int) and all(
+            isinstance(frame.get(key), str) for key in ("file", "function", "text"))
     return kind in ("done", "fatal", "violation")
 
 
+@dataclass(eq=False)  # found in the queue by identity
+class _Queued:
+    """A job waiting for a worker."""
+
+    job: dict[str, Any]
+    limits: Limits
+    tries: int = 0                      # how many zygotes died while it was running before
+    #: A notebook's exercises: started, once the notebook has run, from the state it built.
+    children: list[_Queued] = field(default_factory=list)
+    family: _Running | None = None      # the notebook's worker that starts this job
+
+
 class _Running:
-    def __init__(self, job: dict[str, Any], pid: int, result_r: int, output_r: int,
-                 limits: Limits, tries: int = 0):
+    def __init__(self, entry: _Queued, job: dict[str, Any], pid: int, result_r: int,
+                 output_r: int, spawner: Zygote):
+        limits = entry.limits
+        self.entry = entry        # as it was queued
         self.outcome = Outcome(job)
-        self.tries = tries        # how many zygotes died while this job was running before
+        self.tries = entry.tries
         self.pid = pid
+        self.spawner = spawner    # the zygote that forked it (and tells its exit)
+        self.family = entry.family
+        self.children = entry.children   # a notebook's exercises, until it has run
+        self.is_notebook = bool(entry.children)
+        self.sub: SubZygote | None = None   # a notebook's worker, as the zygote of its exercises
+        self.serving = False      # a notebook that has run: it only forks its exercises now
+        self.ended = False        # a notebook the grader ended once its exercises were done
         self.result_r = result_r
         self.output_r = output_r
         self.result_buf = bytearray()
@@ -530,7 +627,11 @@ class _Running:
         self.deadline = self.started + limits.timeout
         self.open_fds = {result_r, output_r}
         self.exit_seen_at: float | None = None
-        self.entry: tuple[dict[str, Any], Limits, int] | None = None  # as it was queued
+
+    @property
+    def root(self) -> _Running:
+        """The worker this one stands or falls with: its notebook's, or itself."""
+        return self.family or self
 
     def take_output(self, data: bytes) -> None:
         self.outcome.output_bytes += len(data)
@@ -562,6 +663,17 @@ class _Running:
                 continue
             self.outcome.frames.append(frame)
 
+    def has_run(self) -> bool:
+        """Whether a notebook's top-level code has run (its exercises may start)."""
+        return any(f.get("kind") == "loaded" and f.get("load_error") is None
+                   for f in self.outcome.frames)
+
+    def kill(self) -> None:
+        if isinstance(self.spawner, SubZygote):
+            self.spawner.kill_job(self.pid)
+        else:
+            _kill_group(self.pid)
+
     def finish(self) -> Outcome:
         skipped = self.outcome.output_bytes - len(self.head) - len(self.tail)
         text = self.head.decode("utf-8", "replace")
@@ -574,8 +686,22 @@ class _Running:
         return self.outcome
 
 
+def _not_started(entry: _Queued, why: str) -> Outcome:
+    """The outcome of a notebook's exercise that never ran: its notebook failed first."""
+    return Outcome({**entry.job, "limits": entry.limits.to_json()}, exit=why, started=False)
+
+
+JobSpec = tuple  # (job, limits) or, for a notebook, (job, limits, [(job, limits), ...])
+
+
 class Sandbox:
-    """Runs jobs in workers forked from one zygote, `jobs` at a time."""
+    """Runs jobs in workers forked from one zygote, `jobs` at a time.
+
+    A notebook is one job with children: its worker runs the notebook's top-level code
+    once (under the notebook's own limits), then becomes the zygote of its children
+    (`SubZygote`), one worker per exercise forked from the state the notebook built,
+    each under its own limits. Its worker is ended when the last of them is done.
+    """
 
     def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None],
                  jobs: int = 1, hidden: tuple[str, ...] = ()):
@@ -595,17 +721,27 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, jobs: list[tuple[dict[str, Any], Limits]]) -> Iterator[Outcome]:
+    def run(self, jobs: list[JobSpec]) -> Iterator[Outcome]:
         """Run every job; yield each outcome as soon as its worker is done.
 
+        A job is `(job, limits)`, or `(job, limits, children)` for a notebook: then each
+        child's outcome is yielded (with `started=False` if the notebook's worker ended
+        before it could start it), and the notebook's own outcome after them.
+
         When the zygote dies (a worker killed it), the jobs that were running are run
-        again, one at a time, by a new zygote: a job that was running alone when a
-        zygote died is the one that killed it, and ends with that as its exit.
+        again, one at a time (a notebook with its exercises), by a new zygote: a job that
+        was running alone when a zygote died is the one that killed it, and ends with
+        that as its exit.
         """
-        pending: deque[tuple[dict[str, Any], Limits, int]] = deque(
-            (job, limits, 0) for job, limits in jobs)
-        running: dict[int, _Running] = {}
+        pending: deque[_Queued] = deque()
+        for spec in jobs:
+            job, limits, *children = spec
+            pending.append(_Queued(job, limits, children=[
+                _Queued(child, child_limits) for child, child_limits in
+                (children[0] if children else ())]))
+        running: list[_Running] = []
         by_fd: dict[int, _Running] = {}
+        subs: dict[int, _Running] = {}     # a notebook's zygote socket -> its worker
         selector = selectors.DefaultSelector()
         zygote_fd = -1
 
@@ -616,56 +752,120 @@ class Sandbox:
                 del by_fd[fd]
             state.open_fds.clear()
 
+        def close_sub(notebook: _Running) -> None:
+            if notebook.sub is not None:
+                fd = notebook.sub.fileno()
+                selector.unregister(fd)
+                del subs[fd]
+                notebook.sub.close()   # and its worker is killed: its exercises die with it
+                notebook.sub = None
+
+        def drop_family(notebook: _Running) -> Iterator[Outcome]:
+            """End a notebook's worker and settle every exercise of it not yet done."""
+            close_sub(notebook)
+            left = [e for e in pending if e.family is notebook]
+            for entry in left:
+                pending.remove(entry)
+            for entry in notebook.children + left:
+                yield _not_started(entry, NOTEBOOK_GONE)
+            notebook.children = []
+            for state in [s for s in running if s.family is notebook]:
+                running.remove(state)
+                forget(state)
+                if state.exit_seen_at is None:
+                    state.outcome.exit = NOTEBOOK_GONE
+                yield state.finish()
+
+        def done(state: _Running) -> Iterator[Outcome]:
+            running.remove(state)
+            if state.is_notebook:
+                yield from drop_family(state)
+                if state.ended:    # killed by the grader once its exercises were done
+                    state.outcome.exit = ""
+            forget(state)
+            yield state.finish()
+            notebook = state.family
+            if notebook is not None and notebook.sub is not None and not any(
+                    s.family is notebook for s in running) and not any(
+                    e.family is notebook for e in pending):
+                notebook.ended = True      # every exercise is done: end the notebook
+                close_sub(notebook)
+
         try:
             while pending or running:
-                starting: tuple[dict[str, Any], Limits, int] | None = None
+                starting: _Queued | None = None
                 try:
                     if zygote_fd < 0:
                         zygote_fd = self.zygote.fileno()
                         selector.register(zygote_fd, selectors.EVENT_READ)
-                    while pending and len(running) < self.jobs:
-                        if running and (pending[0][2] or any(s.tries for s in running.values())):
+                    while pending and sum(not s.serving for s in running) < self.jobs:
+                        entry = pending[0]
+                        others = [s for s in running
+                                  if entry.family is None or s.root is not entry.family]
+                        if others and (entry.tries or any(s.tries for s in others)):
                             break  # a job that was running when a zygote died runs alone
-                        starting = pending.popleft()
-                        job, limits, tries = starting
-                        job = {**job, "limits": limits.to_json(),
-                               "confinement": self._confine_job}
-                        result_r, result_w = os.pipe2(os.O_CLOEXEC)
-                        output_r, output_w = os.pipe2(os.O_CLOEXEC)
-                        try:
-                            pid = self.zygote.spawn(job, result_w, output_w)
-                        except BaseException:
-                            os.close(result_r)
-                            os.close(output_r)
-                            raise
-                        finally:
-                            os.close(result_w)
-                            os.close(output_w)
-                        state = _Running(job, pid, result_r, output_r, limits, tries)
-                        state.entry = starting
-                        starting = None
-                        running[pid] = state
-                        for fd in (result_r, output_r):
+                        pending.popleft()
+                        notebook = entry.family
+                        if notebook is not None:
+                            if notebook.sub is None:
+                                yield _not_started(entry, NOTEBOOK_GONE)
+                                continue
+                            state = self._start(entry, notebook.sub, {})
+                            if state is None:   # the notebook's worker failed to start it
+                                yield _not_started(entry, NOTEBOOK_GONE)
+                                yield from drop_family(notebook)
+                                continue
+                        else:
+                            starting = entry
+                            state = self._start(entry, self.zygote,
+                                                {"confinement": self._confine_job})
+                            starting = None
+                            if state.sub is not None:
+                                subs[state.sub.fileno()] = state
+                                selector.register(state.sub.fileno(), selectors.EVENT_READ)
+                        running.append(state)
+                        for fd in (state.result_r, state.output_r):
                             os.set_blocking(fd, False)
                             by_fd[fd] = state
                             selector.register(fd, selectors.EVENT_READ)
                     now = time.monotonic()
-                    wait = min(s.deadline for s in running.values()) - now if running else 0.1
+                    wait = min((s.deadline for s in running), default=now + 0.1) - now
                     for key, _ in selector.select(timeout=max(0.0, min(wait, 0.5))):
                         fd = key.fd
                         if fd == zygote_fd:
                             self.zygote.poll_exits()
                             continue
+                        if fd in subs:
+                            notebook = subs[fd]
+                            try:
+                                notebook.sub.poll_exits()
+                            except NotebookGone:
+                                yield from drop_family(notebook)
+                            continue
+                        if fd not in by_fd:
+                            continue  # closed by a notebook dropped in this round
                         state = by_fd[fd]
                         try:
                             data = os.read(fd, 1 << 20)
                         except BlockingIOError:
                             continue
+                        except OSError:  # a notebook's socket, closed with unread data
+                            data = b""
                         if data:
                             if fd == state.result_r:
                                 state.take_result(data)
                                 if state.outcome.bad_channel:
-                                    _kill_group(state.pid)
+                                    state.kill()
+                                elif state.children and not state.serving and state.has_run():
+                                    # Its top-level code has run: its exercises go first
+                                    # (they hold no new slot until they start).
+                                    state.serving = True
+                                    state.deadline = float("inf")
+                                    for child in reversed(state.children):
+                                        child.family = state
+                                        child.tries = state.tries
+                                        pending.appendleft(child)
+                                    state.children = []
                             else:
                                 state.take_output(data)
                             continue
@@ -677,43 +877,113 @@ class Sandbox:
                     if zygote_fd >= 0:
                         selector.unregister(zygote_fd)
                         zygote_fd = -1
-                    yield from self._after_zygote_died(running, pending, starting, forget)
+                    yield from self._after_zygote_died(running, pending, starting, forget,
+                                                       close_sub, drop_family)
                     continue
                 now = time.monotonic()
-                for pid, state in list(running.items()):
-                    if pid in self.zygote.exits and state.exit_seen_at is None:
+                for state in list(running):
+                    if state not in running:
+                        continue  # settled with its notebook in this round
+                    exits = state.spawner.exits
+                    if state.pid in exits and state.exit_seen_at is None:
                         state.exit_seen_at = now
-                        state.outcome.exit = self.zygote.exits.pop(pid)
+                        state.outcome.exit = exits.pop(state.pid)
                     if state.exit_seen_at is None and now >= state.deadline:
                         state.outcome.timed_out = True
-                        _kill_group(pid)
+                        state.kill()
                         state.deadline = now + 5.0  # the zygote reports the exit soon
+                        if state.family is not None:  # ...unless it is the submission's own
+                            state.exit_seen_at = now
+                            state.outcome.exit = "SIGKILL"
+                    if state.family is not None and state.exit_seen_at is None \
+                            and not state.open_fds:
+                        state.exit_seen_at = now  # its own zygote may never say so
                     # Done when the worker has exited and its pipes are drained (or a
                     # grandchild still holds them open a second after it exited).
                     if state.exit_seen_at is not None and (
                             not state.open_fds or now - state.exit_seen_at > 1.0):
-                        forget(state)
-                        del running[pid]
-                        yield state.finish()
+                        yield from done(state)
         finally:
-            for pid, state in running.items():
-                _kill_group(pid)
+            for state in running:
+                if state.family is None:
+                    _kill_group(state.pid)
                 for fd in state.open_fds:
                     try:
                         os.close(fd)
                     except OSError:
                         pass
+            for notebook in list(subs.values()):
+                if notebook.sub is not None:
+                    notebook.sub.close()
             selector.close()
 
-    def _after_zygote_died(self, running: dict[int, _Running],
-                           pending: deque[tuple[dict[str, Any], Limits, int]],
-                           starting: tuple[dict[str, Any], Limits, int] | None,
-                           forget: Callable[[_Running], None]) -> Iterator[Outcome]:
-        """Settle the jobs of a dead zygote, then get a new one (or end every job)."""
-        for pid, state in list(running.items()):
-            del running[pid]
+    def _start(self, entry: _Queued, spawner: Zygote,
+               extra: dict[str, Any]) -> _Running | None:
+        """Fork a worker for `entry` from `spawner`; None if a notebook's worker failed to.
+
+        A notebook's result channel is a socket rather than a pipe: the grader sends the
+        worker, through it, its end of the socket it will be the zygote on.
+        """
+        job = {**entry.job, "limits": entry.limits.to_json(), **extra}
+        sub_ours = sub_theirs = None
+        if entry.children:
+            result_sock, worker_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            sub_ours, sub_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            socket.send_fds(result_sock, [b"z"], [sub_theirs.fileno()])
+            sub_theirs.close()
+            result_r, result_w = result_sock.detach(), worker_sock.detach()
+        else:
+            result_r, result_w = os.pipe2(os.O_CLOEXEC)
+        output_r, output_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            pid = spawner.spawn(job, result_w, output_w)
+        except NotebookGone:
+            os.close(result_r)
+            os.close(output_r)
+            return None
+        except BaseException:
+            os.close(result_r)
+            os.close(output_r)
+            if sub_ours is not None:
+                sub_ours.close()
+            raise
+        finally:
+            os.close(result_w)
+            os.close(output_w)
+        state = _Running(entry, job, pid, result_r, output_r, spawner)
+        if sub_ours is not None:
+            state.sub = SubZygote(sub_ours, pid)
+        return state
+
+    def _after_zygote_died(self, running: list[_Running], pending: deque[_Queued],
+                           starting: _Queued | None,
+                           forget: Callable[[_Running], None],
+                           close_sub: Callable[[_Running], None],
+                           drop_family: Callable[[_Running], Iterator[Outcome]]
+                           ) -> Iterator[Outcome]:
+        """Settle the jobs of a dead zygote, then get a new one (or end every job).
+
+        Every worker died with it, a notebook's exercises with their notebook: a notebook
+        runs again, with the exercises it had not finished.
+        """
+        for state in [s for s in running if s.family is None]:
+            unfinished: list[_Queued] = []
+            if state.is_notebook and state.exit_seen_at is None and not state.tries:
+                unfinished = state.children + [e for e in pending if e.family is state]
+                for entry in unfinished:
+                    if entry in pending:
+                        pending.remove(entry)
+                for child in [s for s in running if s.family is state]:
+                    unfinished.append(child.entry)
+                    running.remove(child)
+                    forget(child)
+                state.children = []
+                close_sub(state)
+            elif state.is_notebook:
+                yield from drop_family(state)
+            running.remove(state)
             forget(state)
-            _kill_group(pid)  # its worker died with the zygote; what it started dies now
+            _kill_group(state.pid)  # its worker died with the zygote; what it started dies now
             if state.exit_seen_at is not None:
                 yield state.finish()  # it had finished before
             elif state.tries:
@@ -721,21 +991,25 @@ class Sandbox:
                 state.outcome.killed_sandbox = True
                 yield state.finish()
             else:
-                job, limits, _tries = state.entry
-                pending.appendleft((job, limits, 1))
+                entry = state.entry
+                pending.appendleft(_Queued(entry.job, entry.limits, 1, [
+                    _Queued(child.job, child.limits) for child in unfinished]))
         if starting is not None:
-            job, limits, tries = starting
-            if tries:
-                yield Outcome({**job, "limits": limits.to_json()}, exit=KILLED_ZYGOTE,
-                              killed_sandbox=True)
+            if starting.tries:
+                for child in starting.children:
+                    yield _not_started(child, KILLED_ZYGOTE)
+                yield Outcome({**starting.job, "limits": starting.limits.to_json()},
+                              exit=KILLED_ZYGOTE, killed_sandbox=True)
             else:
-                pending.appendleft((job, limits, 1))
+                pending.appendleft(_Queued(starting.job, starting.limits, 1, starting.children))
         try:
             self.zygote.restart()
         except ZygoteGone:
             while pending:
-                job, limits, _tries = pending.popleft()
-                yield Outcome({**job, "limits": limits.to_json()}, exit=SANDBOX_GONE)
+                entry = pending.popleft()
+                for child in entry.children:
+                    yield _not_started(child, SANDBOX_GONE)
+                yield Outcome({**entry.job, "limits": entry.limits.to_json()}, exit=SANDBOX_GONE)
 
 
 def scratch_dir(root: str) -> str:

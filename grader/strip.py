@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from grader.exercise import Exercise
 
@@ -94,17 +94,22 @@ def _reached(roots: list[Any], modules: dict[str, types.ModuleType]) -> dict[str
     return reached
 
 
-def strip_for_student(exercises: Mapping[str, Exercise], name: str) -> Exercise:
-    """Keep exercise `name`'s probes and inputs; remove every other piece of check code."""
+def strip_for_student(exercises: Mapping[str, Exercise], name: str,
+                      also: Iterable[str] = ()) -> Exercise:
+    """Keep exercise `name`'s probes and inputs (and those of the exercises named in
+    `also`: a notebook's worker forks one worker per exercise from its state); remove
+    every other piece of check code."""
     exercise = exercises[name]
+    kept = [exercise, *(exercises[other] for other in also)]
     modules = _check_modules(exercises)
-    roots: list[Any] = [*exercise.probes.values(), exercise.make_inputs]
+    roots: list[Any] = [root for each in kept for root in (*each.probes.values(),
+                                                           each.make_inputs)]
     for other in exercises.values():
         other.checks.clear()
         other.misconceptions.clear()
         other.messages = {}
         other.hints = {}
-        if other is not exercise:
+        if all(other is not each for each in kept):
             other.probes.clear()
     reached = _reached(roots, modules)
     for module_name, module in modules.items():

@@ -11,6 +11,8 @@ from __future__ import annotations
 import linecache
 import os
 import random
+import signal
+import socket
 import sys
 import traceback
 import types
@@ -18,7 +20,7 @@ from typing import Any, Callable, Mapping
 
 from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
-from grader.sandbox import _send_frame
+from grader.sandbox import _send_frame, _zygote_loop
 from grader.strip import strip_for_student
 
 
@@ -153,12 +155,73 @@ def _defer_imports() -> None:
 
 
 def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int], None]:
+    """The worker's job, by its "mode": "" (load the source, run one exercise's probes),
+    "notebook" (run a notebook's top-level code once, then fork a worker per exercise
+    from that state) or "exercise" (one such worker: probes only)."""
     def worker_main(job: dict[str, Any], result_fd: int) -> None:
+        mode = job.get("mode", "")
+        if mode == "notebook":
+            names = list(job["exercises"])
+            if job["role"] == "student":  # the probes of the notebook's exercises, no answers
+                strip_for_student(exercises, names[0], also=names[1:])
+            run_notebook(job, result_fd, worker_main)
+            return
         exercise = exercises[job["exercise"]]
         if job["role"] == "student":  # nothing of the grader's answers in reach of the student
             exercise = strip_for_student(exercises, exercise.name)
-        run_job(exercise, job, result_fd)
+        if mode == "exercise":
+            run_notebook_exercise(exercise, job, result_fd)
+        else:
+            run_job(exercise, job, result_fd)
     return worker_main
+
+
+class _Channel:
+    """Where this worker's frames go. A notebook's exercise worker, forked from the
+    notebook's worker, sends on its own result pipe (the guard installed in the notebook's
+    worker, inherited, follows)."""
+
+    fd = -1
+    sending = False    # a frame is half written: the timer's report waits for the next tick
+
+
+def send(frame: dict[str, Any]) -> None:
+    _Channel.sending = True
+    try:
+        _send_frame(_Channel.fd, frame)
+    finally:
+        _Channel.sending = False
+
+
+def _arm_where_timer(seconds: float, filenames: set[str]) -> None:
+    """So that a timeout can say where the code was: shortly before the grader's deadline,
+    and then every tenth of a second, send the student's innermost frame (the grader keeps
+    the last one). Code that takes SIGALRM for itself only loses this report."""
+    last: dict[str, Any] = {}
+
+    def tell(signum: int, frame: types.FrameType | None) -> None:
+        if _Channel.sending:
+            return
+        while frame is not None and frame.f_code.co_filename not in filenames:
+            frame = frame.f_back
+        where = {"kind": "where", "file": "", "line": 0, "function": "", "text": ""}
+        if frame is not None:
+            name = frame.f_code.co_filename
+            where.update(file=name, line=frame.f_lineno or 0, function=frame.f_code.co_name,
+                         text=linecache.getline(name, frame.f_lineno or 0).strip()[:200])
+        if where != last:
+            last.clear()
+            last.update(where)
+            send(where)
+
+    signal.signal(signal.SIGALRM, tell)
+    signal.siginterrupt(signal.SIGALRM, False)  # a system call it interrupts goes on
+    margin = min(1.0, seconds / 3)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds - margin), 0.1)
+
+
+def _disarm_where_timer() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _reseed(seed: int) -> None:
@@ -348,11 +411,9 @@ def load_sources(sources: list[dict[str, Any]], filenames: set[str],
     return names, cell_errors, None
 
 
-def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
-    def send(frame: dict[str, Any]) -> None:
-        _send_frame(result_fd, frame)
-
-    seed = int(job["seed"])
+def _prepare(job: dict[str, Any]) -> set[str]:
+    """Before any of the submission runs: working folder, imports, guard. Returns the
+    submission's file names (its frames in a traceback)."""
     os.environ[IN_WORKER_ENV] = "1"  # a submission that runs the grader gets a refusal
     os.chdir(job["workdir"])
     for path in reversed(job.get("search_path", [])):
@@ -364,7 +425,14 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
     filenames = {s["path"] for s in job["sources"]}
     if job.get("modules"):
         sys.meta_path.insert(0, _SubmittedModules(job["modules"], filenames))
-    _reseed(seed)
+    _reseed(int(job["seed"]))
+    return filenames
+
+
+def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
+    _Channel.fd = result_fd
+    filenames = _prepare(job)
+    _arm_where_timer(float(job["limits"]["timeout"]), filenames)
     names, cell_errors, load_error = load_sources(
         job["sources"], filenames, lambda number: send({"kind": "cell", "cell": number}))
     missing = [n for n in exercise.names if n not in names]
@@ -373,6 +441,60 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
     if load_error is not None:
         send({"kind": "done"})
         return
+    _run_probes(exercise, job, names, filenames)
+
+
+#: A notebook's state, as its top-level code left it; its exercise workers fork from it.
+_NOTEBOOK: dict[str, Any] = {}
+
+
+def run_notebook(job: dict[str, Any], result_fd: int,
+                 worker_main: Callable[[dict, int], None]) -> None:
+    """Run a notebook's top-level code once (its own time limit), then be the zygote of
+    its exercises: the grader sends, on the result channel, the socket to serve on."""
+    _Channel.fd = result_fd
+    filenames = _prepare(job)
+    _arm_where_timer(float(job["limits"]["timeout"]), filenames)
+    names, cell_errors, load_error = load_sources(
+        job["sources"], filenames, lambda number: send({"kind": "cell", "cell": number}))
+    _disarm_where_timer()
+    # What it printed goes out now, once: not again from each exercise's copy of the buffer.
+    for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__,
+                                      sys.__stderr__)}.values():
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a stream the notebook replaced may not flush
+            pass
+    send({"kind": "loaded", "load_error": load_error, "cell_errors": cell_errors,
+          "missing": []})
+    if load_error is not None:
+        send({"kind": "done"})
+        return
+    _NOTEBOOK.update(names=names, cell_errors=cell_errors, filenames=filenames)
+    with socket.socket(fileno=os.dup(result_fd)) as channel:
+        _message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
+    if len(fds) != 1:
+        return
+    _zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
+
+
+def run_notebook_exercise(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
+    """One exercise of a notebook, in a worker forked from the notebook's state."""
+    _Channel.fd = result_fd
+    os.chdir(job["workdir"])
+    if job.get("violation"):
+        send({"kind": "violation", "what": job["violation"]})
+    names, filenames = _NOTEBOOK["names"], _NOTEBOOK["filenames"]
+    _arm_where_timer(float(job["limits"]["timeout"]), filenames)
+    missing = [n for n in exercise.names if n not in names]
+    send({"kind": "loaded", "load_error": None, "cell_errors": _NOTEBOOK["cell_errors"],
+          "missing": missing})
+    _run_probes(exercise, job, names, filenames)
+
+
+def _run_probes(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any],
+                filenames: set[str]) -> None:
+    seed = int(job["seed"])
     submitted = {n: names[n] for n in exercise.names if n in names}
 
     def run_probe(name: str, namespace: Mapping[str, Any], variant: str | None) -> None:

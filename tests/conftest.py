@@ -25,7 +25,8 @@ TEST_TIMEOUT = 5.0  # per exercise; hostile tests rely on it to stay fast
 @pytest.fixture(scope="session")
 def grader():
     """A grader shared by the whole session (the reference is computed once)."""
-    options = Options(jobs=2, limits=Limits(timeout=TEST_TIMEOUT), timeout_given=True)
+    options = Options(jobs=2, limits=Limits(timeout=TEST_TIMEOUT), timeout_given=True,
+                      notebook_timeout=TEST_TIMEOUT)
     with Grader(collect_exercises(plugin_manager()), options) as shared:
         yield shared
 

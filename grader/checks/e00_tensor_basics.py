@@ -11,8 +11,9 @@ PROBE PLAN (every input drawn from the grader's seed; no function here has defau
 - channels_last: (N, C, H, W) with H != W and C apart from both, so that reshape and
   transpose(1, 3) give other shapes or other values.
 - stack_columns: K seeded columns of length N != K.
-- positive_rows: integer-valued rows (exact sums) with rows summing to exactly 0, to
-  less than 0 and to more; and a batch with no positive row at all ((0, D) back).
+- positive_rows: rows of multiples of 1/8 (exact sums) with rows summing to exactly 0,
+  to just under and just over 0, and more; and a batch with no positive row at all
+  ((0, D) back).
 - numpy_view / tensor_view: float32 and float64, a marker written on each side.
 Tolerances: every value here is a copy, a permutation or a selection of the input, or
 the generator's own draws, so results are compared exactly (measured difference between
@@ -63,14 +64,13 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
 
 
 def _rows(rng: np.random.Generator) -> np.ndarray:
-    """Integer-valued rows (sums exact in float32): at least two summing to exactly 0,
-    two to less than 0 and two to more, in random order; D != N."""
+    """Rows of multiples of 1/8 (sums exact in float32, in any order): two summing to
+    exactly 0, others to -1/8, -1, 1/8 and 2 (so that a threshold other than 0, > 0.5
+    say, shows), the rest at random, in random order; D != N."""
     n, d = int(rng.integers(12, 70)), int(rng.integers(3, 8))
-    rows = rng.integers(-5, 6, size=(n, d)).astype(np.float64)
-    for i in range(2):
-        rows[i, -1] -= rows[i].sum()                         # exactly 0
-        rows[2 + i, -1] -= rows[2 + i].sum() + 1 + i         # -1, -2
-        rows[4 + i, -1] -= rows[4 + i].sum() - 1 - i         # 1, 2
+    rows = rng.integers(-40, 41, size=(n, d)) / 8.0
+    for i, total in enumerate((0.0, 0.0, -0.125, -1.0, 0.125, 2.0)):
+        rows[i, -1] += total - rows[i].sum()
     return rows[rng.permutation(n)]
 
 

@@ -386,6 +386,32 @@ E09_BUGS = {
                 with torch.no_grad():
                     train_losses.append(loss_fn(model(X_train), y_train).item())
         """), {"fit_train_losses": "loss_after_update"}),
+    "test_before_the_step": (changed(
+        E09,
+        """
+                model.train()
+                loss = loss_fn(model(X_train), y_train)
+                train_losses.append(loss.item())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+
+                model.eval()
+                with torch.inference_mode():
+                    test_losses.append(loss_fn(model(X_test), y_test).item())
+        """,
+        """
+                model.eval()
+                with torch.inference_mode():
+                    test_losses.append(loss_fn(model(X_test), y_test).item())
+
+                model.train()
+                loss = loss_fn(model(X_train), y_train)
+                train_losses.append(loss.item())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        """), {"fit_test_losses": "test_before_step"}),
     "fit_ignores_learning_rate": (changed(E09, "lr=learning_rate)", "lr=0.01)"),
                                   {"fit_arguments": "ignores_learning_rate"}),
     "fit_ignores_epochs": (changed(E09, "for _ in range(epochs):", "for _ in range(100):"),

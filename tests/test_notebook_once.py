@@ -4,6 +4,12 @@ a timeout says where the code was (function and line, or cell and line)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import textwrap
+import time
+import uuid
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -94,3 +100,99 @@ def test_the_notebook_timeout_must_be_a_positive_number_of_seconds(value, tmp_pa
     done = run_cli(str(tmp_path), "--notebook-timeout", value)
     assert done.returncode == 2, done.stderr
     assert "--notebook-timeout" in done.stderr
+
+
+# -- whatever a notebook's process does costs only that submission ----------------------
+
+STRAY = f"torchkit-notebook-stray-{uuid.uuid4().hex}"
+SPAWNS = textwrap.dedent(f"""
+    import os, subprocess
+    subprocess.Popen([{STRAY!r}, "1000"], executable="sleep")            # in its group
+    subprocess.Popen([{STRAY!r}, "1000"], executable="sleep",            # a session of its own
+                     start_new_session=True)
+""")
+
+
+def _with_first_line(code: str, function: str, line: str) -> str:
+    head = f"def {function}("
+    at = code.index(head)
+    body = code.index(":\n", at) + 2
+    return code[:body] + f"    {line}\n" + code[body:]
+
+
+# (and waits until it is gone: it dies with it)
+KILLS_ITS_PARENT = ("import os, signal, time; parent = os.getppid(); "
+                    "os.kill(parent, signal.SIGKILL)\n"
+                    "    while os.getppid() == parent: time.sleep(0.01)")
+
+HOSTILE = {
+    # after its top-level code: the notebook's process stops, or ends, under the grader
+    "stops_itself": "import os, signal, threading\nthreading.Timer(0.2, os.kill, "
+                    "(os.getpid(), signal.SIGSTOP)).start()\n",
+    "ends_itself": "import os, threading\nthreading.Timer(0.2, os._exit, (3,)).start()\n",
+    # an exercise's worker kills the notebook's process it was forked from
+    "kills_its_notebook": None,
+    # processes started at top level, in and out of its process group
+    "spawns": SPAWNS,
+}
+
+
+def _strays() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if STRAY.encode() in cmdline and state != b"Z":
+            found.append(int(entry))
+    return found
+
+
+def test_a_hostile_notebook_process_costs_only_its_own_submission(short_grader, tmp_path):
+    good = solution_source(E01)
+    submissions = []
+    for name, cell in HOSTILE.items():
+        code = good if cell is not None else _with_first_line(
+            good, "numpy_two_layer_grads", KILLS_ITS_PARENT)
+        cells = [v4.new_code_cell(code)] + ([v4.new_code_cell(cell)] if cell else [])
+        notebook = write_notebook(tmp_path / f"{name}.ipynb", cells)
+        submissions.append(load_paths([notebook], name))
+    classmate = tmp_path / "classmate"
+    classmate.mkdir()
+    (classmate / f"{E01}.py").write_text(good)
+    submissions.append(load_paths([classmate], "classmate"))
+    reports = {r.id: r for r in short_grader.grade_many(submissions, only=[E01])}
+    assert set(reports) == {s.id for s in submissions}
+    assert reports["classmate"].full_marks
+    assert exercise_result(reports["spawns"], E01).full_marks
+    killer = exercise_result(reports["kills_its_notebook"], E01)
+    assert not killer.full_marks
+    said = " ".join(c.feedback for c in killer.checks)
+    assert "the process that ran your notebook ended" in said or "died" in said, said
+    deadline = time.monotonic() + 3.0
+    while _strays() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _strays()
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def test_a_notebook_that_kills_the_graders_zygote_costs_only_itself(tmp_path):
+    """Without Landlock (which refuses the signal) the zygote dies: the notebooks that were
+    running then run again, alone, and the one that killed it is named."""
+    good = solution_source(E01)
+    write_notebook(tmp_path / "killer.ipynb", [
+        v4.new_code_cell(good),
+        v4.new_code_cell("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")])
+    write_notebook(tmp_path / "alice.ipynb", [v4.new_code_cell(good)])
+    (tmp_path / "bob.py").write_text(good)
+    done = run_cli("--batch", str(tmp_path), "--format", "json", "--only", E01,
+                   "--jobs", "2", "--timeout", "20", env={"GRADER_SANDBOX_OFF": "filesystem"})
+    assert done.returncode == 0, done.stderr
+    scores = {s["id"]: s for s in json.loads(done.stdout)["submissions"]}
+    assert scores["alice"]["score"] == scores["alice"]["max_score"] > 0
+    assert scores["bob"]["score"] == scores["bob"]["max_score"]
+    assert scores["killer"]["score"] == 0

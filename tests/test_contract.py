@@ -675,9 +675,6 @@ def test_reading_solutions_by_other_means_earns_nothing(grade, line):
     assert exercise_result(report, "e06_dynamic_net").score == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the grader's own reference model, taken from sys.modules "
-                   "without an import statement, earns full marks (the kit treats grader.checks "
-                   "as reference code: tests/test_hostile.py)")
 def test_taking_the_graders_reference_model_from_sys_modules_earns_nothing(grade):
     report = grade({"e05_two_layer_net.py": "import sys\nTwoLayerNet = "
                     "sys.modules['grader.checks.reference_models'].TwoLayerNet\n"})

@@ -71,6 +71,8 @@ def assert_full_marks(result):
 
 def assert_caught(result, expected: dict[str, str | None]):
     assert not result.full_marks, result.name
+    assert not any(c.feedback.startswith("Syntax error") for c in result.checks), \
+        "the test's own variant does not compile"
     checks = {c.name: c for c in result.checks}
     for name, misconception in expected.items():
         check = checks[name]
@@ -151,6 +153,9 @@ E00_BUGS = {
                                      "return x.reshape(x.shape[0], x.shape[2], x.shape[3], "
                                      "x.shape[1])"),
                              {"channels_last_values": "reshape_not_permute"}),
+    "view_for_channels": (changed(E00, "return x.permute(0, 2, 3, 1)",
+                                  "n, c, h, w = x.shape\nreturn x.view(n, h, w, c)"),
+                          {"channels_last_values": "reshape_not_permute"}),
     "transpose_for_channels": (changed(E00, "return x.permute(0, 2, 3, 1)",
                                        "return x.transpose(1, 3)"),
                                {"channels_last_values": "transpose_not_permute"}),
@@ -189,7 +194,7 @@ E00_BUGS = {
                           {"tensor_view_shares": "dtype_conversion_copies"}),
     "global_draw_inside": (changed(E00, "generator = torch.Generator().manual_seed(seed)",
                                    "generator = torch.Generator().manual_seed(seed)\n"
-                                   "    torch.rand(1)  # a warm-up draw"),
+                                   "torch.rand(1)  # a warm-up draw"),
                            {"seeded_normal_keeps_global_state": None}),
     "tolist_round_trip": (changed(E00, "return t.numpy()",
                                   "return np.array(t.tolist(), dtype=np.float32)",
@@ -429,6 +434,13 @@ E09_BUGS = {
                         group["lr"] = learning_rate / 10
                 model.train()
         """), {"fit_arguments": None}),
+    # the tutorial's loss_values.append(loss): tensors that keep their graphs
+    "fit_keeps_loss_tensors": (changed(E09, "train_losses.append(loss.item())",
+                                       "train_losses.append(loss)"),
+                               {"fit_losses_are_floats": None}),
+    "fit_returns_arrays": (changed(E09, "return train_losses, test_losses",
+                                   "return np.array(train_losses), np.array(test_losses)"),
+                           {"fit_losses_are_floats": None}),
     "fit_returns_tensors": (changed(E09, "train_losses.append(loss.item())",
                                     "train_losses.append(loss.detach())"),
                             {"fit_losses_are_floats": None}),
@@ -513,6 +525,20 @@ def test_e09_correct_variants_get_full_marks(grade, name):
 def test_e09_typical_bugs_are_caught_and_named(grade, name):
     text, expected = E09_BUGS[name]
     assert_caught(graded(grade, E09, text), expected)
+
+
+@pytest.mark.parametrize("name", ["fit_keeps_loss_tensors", "fit_returns_arrays"])
+def test_e09_right_losses_of_the_wrong_type_lose_only_the_type_check(grade, name):
+    text, _ = E09_BUGS[name]
+    result = graded(grade, E09, text)
+    assert {c.name for c in result.checks if c.status != "passed"} == {"fit_losses_are_floats"}
+
+
+def test_the_course_notebook_holds_all_ten_exercises():
+    from grader.notebook import build_notebook
+
+    exercises = build_notebook().metadata["torchkit"]["exercises"]
+    assert exercises[0] == E00 and exercises[-1] == E09 and len(exercises) == 10
 
 
 def test_e09_no_grad_test_loss_gets_half_of_its_check(grade):

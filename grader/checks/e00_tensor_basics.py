@@ -3,8 +3,8 @@ boolean indexing, and memory shared with NumPy.
 
 PROBE PLAN (every input drawn from the grader's seed; no function here has defaults):
 - seeded_normal: three seeded random seeds with random 1-D, 2-D and 3-D shapes, and the
-  first again (repeatable); then, in a probe of its own, the global generator's next
-  draws after a call (they must be those of an untouched generator).
+  first again (repeatable); then, in a probe of its own, draws from the global generator
+  before and after a call (those after must be an untouched generator's).
 - flatten_images: a contiguous (N, C, H, W) batch (N up to 70), values, and whether
   writing through the result reaches x (a view); two non-contiguous batches (the
   permuted view of an (N, H, W, C) batch, a strided slice), where `view` raises.
@@ -269,8 +269,9 @@ def global_state(sub, inputs):
     import torch
 
     torch.manual_seed(int(inputs["global_seed"][0]))
+    before = torch.randn(4)
     sub.seeded_normal(int(inputs["normal_seeds"][1]), _shape(inputs, 1))
-    return {"next": torch.randn(8)}
+    return {"before": before, "next": torch.randn(8)}
 
 
 @EXERCISE.probe

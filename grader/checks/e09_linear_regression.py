@@ -710,8 +710,11 @@ def model_forward_values(ctx):
 # ------------------------------------------------------------------ judges: fit
 
 def _loss_list(value: Any) -> np.ndarray | None:
-    if isinstance(value, TensorData):
-        return as_array(value)
+    """Losses as a 1-D float array: from a list of numbers or one-element tensors, or a
+    1-D array or tensor (whether they are Python floats is a check of its own)."""
+    if isinstance(value, (TensorData, np.ndarray)):
+        array = as_array(value)
+        return array if array is not None and array.ndim == 1 else None
     if not isinstance(value, (list, tuple)):
         return None
     scalars = [as_array(v) for v in value]

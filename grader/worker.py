@@ -485,11 +485,25 @@ def run_notebook_exercise(exercise: Exercise, job: dict[str, Any], result_fd: in
     if job.get("violation"):
         send({"kind": "violation", "what": job["violation"]})
     names, filenames = _NOTEBOOK["names"], _NOTEBOOK["filenames"]
+    _without_cuda_if_lost()
     _arm_where_timer(float(job["limits"]["timeout"]), filenames)
     missing = [n for n in exercise.names if n not in names]
     send({"kind": "loaded", "load_error": None, "cell_errors": _NOTEBOOK["cell_errors"],
           "missing": missing})
     _run_probes(exercise, job, names, filenames)
+
+
+def _without_cuda_if_lost() -> None:
+    """CUDA cannot start again in a process forked from one that used it: when the
+    notebook's top-level code used the GPU, its exercise workers run as on a machine
+    without one (the GPU checks skipped, as there: they count neither for nor against)."""
+    torch = sys.modules.get("torch")
+    try:
+        lost = bool(torch.cuda._is_in_bad_fork())
+    except Exception:  # noqa: BLE001 - no torch, or no such function: nothing was lost
+        return
+    if lost:  # in place, so that `from torch.cuda import is_available` says so too
+        torch.cuda.is_available.__code__ = (lambda: False).__code__
 
 
 def _run_probes(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any],
@@ -498,7 +512,7 @@ def _run_probes(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any
     submitted = {n: names[n] for n in exercise.names if n in names}
 
     def run_probe(name: str, namespace: Mapping[str, Any], variant: str | None) -> None:
-        inputs = exercise.make_inputs(seed)
+        inputs = codec.from_plain(job["inputs"])  # made by the grader; fresh, writable arrays
         _reseed(probe_seed(seed, name))
         frame: dict[str, Any] = {"kind": "probe", "probe": name, "variant": variant}
         try:

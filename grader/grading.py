@@ -67,6 +67,7 @@ class Grader:
         self.reference_submission = load_paths([*packs, solutions_dir], "reference")
         self.reference: dict[tuple[int, str], Outcome] = {}
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._plain: dict[tuple[str, int], Any] = {}
         self._stubs = frozenset(s.code for s in load_paths([EXERCISES_DIR], "stubs").sources
                                 if s.kind == "module")
         self._tmp = tempfile.mkdtemp(prefix="grader-")
@@ -88,6 +89,21 @@ class Grader:
             limits = Limits(exercise.timeout, limits.memory_mb, limits.output_kb, limits.file_mb)
         return limits
 
+    def _inputs_of(self, exercise: Exercise) -> dict[str, Any]:
+        """The exercise's inputs on this grader's seed (made once, read-only)."""
+        key = (exercise.name, self.options.seed)
+        if key not in self._inputs:
+            self._inputs[key] = _frozen(exercise.make_inputs(self.options.seed))
+        return self._inputs[key]
+
+    def _plain_inputs(self, exercise: Exercise) -> Any:
+        """The inputs as they travel in a job: made here, in the grader, so that a worker
+        needs no data-making code (which may share helpers with the mutants)."""
+        key = (exercise.name, self.options.seed)
+        if key not in self._plain:
+            self._plain[key] = codec.to_plain(self._inputs_of(exercise))
+        return self._plain[key]
+
     def _job(self, exercise: Exercise, source: Source, submission: Submission,
              role: str, index: int, workdir: str | None = None) -> dict[str, Any]:
         forbidden: list[str] = []
@@ -103,7 +119,7 @@ class Grader:
                "sources": [source.to_job()], "modules": modules,
                "search_path": list(submission.search_path),
                "forbidden": forbidden, "workdir": workdir or scratch_dir(self._tmp),
-               "index": index}
+               "index": index, "inputs": self._plain_inputs(exercise)}
         if forbidden and self._is_reference_file(source.path):
             job["violation"] = f"open {source.path}"  # a link to a reference file
         elif forbidden:
@@ -233,12 +249,9 @@ class Grader:
                 outcomes[name] = through_notebook(outcomes.get(name), run)
         for exercise in exercises:
             reference = self.reference.get((self.options.seed, exercise.name))
-            key = (exercise.name, self.options.seed)
-            if key not in self._inputs:
-                self._inputs[key] = _frozen(exercise.make_inputs(self.options.seed))
             judged = judge_exercise(exercise, sources[exercise.name],
                                     outcomes.get(exercise.name), reference, self.options,
-                                    self._inputs[key], [e.name for e in self.exercises])
+                                    self._inputs_of(exercise), [e.name for e in self.exercises])
             results.append(judged)
             outcome = outcomes.get(exercise.name)
             if outcome is not None:

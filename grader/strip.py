@@ -94,17 +94,22 @@ def _reached(roots: list[Any], modules: dict[str, types.ModuleType]) -> dict[str
     return reached
 
 
+def _inputs_come_with_the_job(seed: int) -> dict:
+    raise RuntimeError("a worker reads its inputs from the job")
+
+
 def strip_for_student(exercises: Mapping[str, Exercise], name: str,
                       also: Iterable[str] = ()) -> Exercise:
-    """Keep exercise `name`'s probes and inputs (and those of the exercises named in
-    `also`: a notebook's worker forks one worker per exercise from its state); remove
-    every other piece of check code."""
+    """Keep exercise `name`'s probes (and those of the exercises named in `also`: a
+    notebook's worker forks one worker per exercise from its state); remove every other
+    piece of check code. Inputs come made in the job, so no data-making code is kept
+    (it may share helpers with the mutants)."""
     exercise = exercises[name]
     kept = [exercise, *(exercises[other] for other in also)]
     modules = _check_modules(exercises)
-    roots: list[Any] = [root for each in kept for root in (*each.probes.values(),
-                                                           each.make_inputs)]
+    roots: list[Any] = [probe for each in kept for probe in each.probes.values()]
     for other in exercises.values():
+        other.make_inputs = _inputs_come_with_the_job
         other.checks.clear()
         other.misconceptions.clear()
         other.messages = {}

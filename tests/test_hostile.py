@@ -863,7 +863,8 @@ def forge(through_child: bool) -> str:
         exec({good()!r}, _correct)
         _forged = b""
         for _name, _probe in _exercise.probes.items():
-            _plain = codec.to_plain(_probe(Submitted(_correct), _exercise.make_inputs(_seed)))
+            _plain = codec.to_plain(_probe(Submitted(_correct),
+                                            codec.from_plain(_frame.f_locals["job"]["inputs"])))
             _data = json.dumps({{"kind": "probe", "probe": _name, "variant": None,
                                 "result": _plain}}).encode()
             _forged += struct.pack("!I", len(_data)) + _data
@@ -1034,6 +1035,49 @@ SCRATCH_CHILD = ATTEMPT + textwrap.dedent(f"""
     """) + good()
 
 
+# e07's answer is in the grader's reference models too (the mutant `train`, right when
+# its `bug` is None, and `evaluate`); pick_device is left undone, so e07 earns only what
+# these two give.
+REFERENCE_TRAIN = textwrap.dedent("""
+    import sys
+    _models = sys.modules["grader.checks.reference_models"]
+    train, evaluate = _models.train, _models.evaluate
+
+
+    def pick_device():
+        raise NotImplementedError
+    """)
+
+# A whole-course notebook: its top-level code runs once, in a worker that keeps the probes
+# of all its exercises (e07's and e08's reach the reference models); then each exercise
+# runs in a worker forked from it.
+NOTEBOOK_REFERENCE_MODEL = ("import sys\nTwoLayerNet = sys.modules["
+                            "'grader.checks.reference_models'].model_class('TwoLayerNet')\n")
+NOTEBOOK_SIGNALS = textwrap.dedent("""
+    import os, signal
+    _grads = numpy_two_layer_grads
+
+
+    def numpy_two_layer_grads(*args):
+        os.kill(os.getppid(), signal.SIGKILL)  # the notebook's process, its exercises' zygote
+        return _grads(*args)
+    """)
+NOTEBOOKS: dict[str, Callable[[], list[str]]] = {
+    "notebook_takes_the_reference_model": lambda: [
+        solution_source("e07_training"), solution_source("e08_checkpoint"),
+        NOTEBOOK_REFERENCE_MODEL, solution_source(NEIGHBOUR)],
+    "notebook_exercise_kills_the_notebooks_process": lambda: [
+        good() + NOTEBOOK_SIGNALS, solution_source(NEIGHBOUR)],
+}
+
+
+def _write_notebook(path: Path, cells: list[str]) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(notebook, str(path))
+
+
 @dataclass(frozen=True)
 class Attack:
     layer: str                      # what must hold for it: "filesystem", "network", "pids", ""
@@ -1067,6 +1111,8 @@ ATTACKS: dict[str, Attack] = {
                                                  status=""),
     "walks_the_stack_to_mutants_and_judges": Attack("", _with(VICTIM, lambda env: STACK_WALK),
                                                     status=""),
+    "takes_train_and_evaluate_from_sys_modules": Attack(
+        "", _with("e07_training", lambda env: REFERENCE_TRAIN), victim="e07_training", status=""),
     "lists_the_check_code_left_in_its_worker": Attack("", _with(VICTIM, lambda env: names_left())),
     "forges_a_second_frame_per_probe": Attack("", _with(VICTIM, lambda env: forge(False)),
                                               status="failed", phrases=("tampered",)),
@@ -1143,6 +1189,10 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
                 for file_name, text in files.items():
                     (root / name).mkdir(exist_ok=True)
                     (root / name / file_name).write_text(text)
+        if PIDS_ISOLATED:  # else a notebook that kills its own process is no news
+            for name, cells in NOTEBOOKS.items():
+                (root / name).mkdir()
+                _write_notebook(root / name / "course.ipynb", cells())
         (root / "alice").mkdir()
         for solution in sorted(SOLUTIONS.glob("e*.py")):
             (root / "alice" / solution.name).write_text(solution.read_text())
@@ -1208,6 +1258,7 @@ def _attack_report(batch: HostileBatch, name: str) -> dict:
 def test_hostile_batch_ends_within_its_bound_and_reports_every_student(hostile_batch):
     assert hostile_batch.returncode == 0, hostile_batch.stderr[-3000:]
     expected = {n for n, a in ATTACKS.items() if LAYER_HOLDS[a.layer]} | {"alice"}
+    expected |= set(NOTEBOOKS) if PIDS_ISOLATED else set()
     assert set(hostile_batch.reports) == expected
     assert hostile_batch.seconds < BATCH_BOUND
 
@@ -1293,9 +1344,6 @@ def test_a_student_worker_holds_no_judge_mutant_or_reference_model(hostile_batch
             assert "probes []" in line, line
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: e01's make_inputs (common.two_layer_data -> "
-                   "_clear_of_kinks) calls common.buggy_grads, so the strip keeps it in a "
-                   "student's worker: with its defaults it is e01's right answer")
 def test_taking_buggy_grads_from_sys_modules_earns_nothing(hostile_batch):
     victim = _exercise(hostile_batch.reports["takes_buggy_grads_from_sys_modules"], VICTIM)
     assert victim["score"] == 0, victim["checks"]
@@ -1311,6 +1359,51 @@ def test_taking_the_graders_code_from_memory_earns_nothing(hostile_batch):
     walker = _exercise(hostile_batch.reports["walks_the_stack_to_mutants_and_judges"], VICTIM)
     assert "FOUND" not in walker.get("output", ""), walker.get("output", "")[-2000:]
     assert walker["score"] <= baseline["score"] < baseline["max_score"]
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: the strip keeps every attribute of a module a "
+                   "kept probe uses whose name appears anywhere in that probe's code: e07's "
+                   "probes call sub.train and sub.evaluate, so reference_models.train (right "
+                   "when bug is None) and reference_models.evaluate stay in e07's worker")
+def test_taking_the_reference_train_and_evaluate_from_sys_modules_earns_nothing(hostile_batch):
+    result = _exercise(hostile_batch.reports["takes_train_and_evaluate_from_sys_modules"],
+                       "e07_training")
+    assert result["score"] == 0, result["checks"]
+
+
+def _notebook_report(batch: HostileBatch, name: str) -> dict:
+    if not PIDS_ISOLATED:
+        pytest.skip(MISSING_LAYER["pids"])
+    return batch.reports[name]
+
+
+def test_a_notebook_taking_the_reference_model_costs_nothing_else(hostile_batch):
+    report = _notebook_report(hostile_batch, "notebook_takes_the_reference_model")
+    for name in ("e07_training", "e08_checkpoint", NEIGHBOUR):
+        assert _full_marks(_exercise(report, name)), (name, _exercise(report, name)["checks"])
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: a notebook's worker keeps the probes of all its "
+                   "exercises, and e07's and e08's reach reference_models.model_class: the e05 "
+                   "cell of a whole-course notebook takes the grader's TwoLayerNet at top level")
+def test_a_notebook_taking_the_reference_model_earns_nothing_for_it(hostile_batch):
+    report = _notebook_report(hostile_batch, "notebook_takes_the_reference_model")
+    result = _exercise(report, "e05_two_layer_net")
+    assert result["score"] == 0, result["checks"]
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: a notebook's exercise workers are not confined "
+                   "again (the job the notebook's process gets has no 'confinement'): they share "
+                   "its Landlock domain, so a probed function can SIGKILL or SIGSTOP the "
+                   "notebook's process; its other exercises then die, while it keeps its marks")
+def test_a_notebook_exercise_that_signals_the_notebooks_process_costs_only_itself(hostile_batch):
+    report = _notebook_report(hostile_batch, "notebook_exercise_kills_the_notebooks_process")
+    neighbour = _exercise(report, NEIGHBOUR)
+    assert _full_marks(neighbour), neighbour["checks"]
+    victim = _exercise(report, VICTIM)
+    assert victim["score"] == 0
+    assert all(p in victim["checks"][0]["feedback"].lower() for p in KILL_REFUSED), \
+        victim["checks"][0]["feedback"]
 
 
 def test_batch_json_says_the_sandbox_once_at_the_top(hostile_batch):

@@ -1,4 +1,23 @@
-"""e04: ReLU as a custom torch.autograd.Function (the student writes backward)."""
+"""e04: ReLU as a custom torch.autograd.Function (the student writes backward).
+
+Probe plan (every shape and value drawn from the grader's seed, none from the tutorial):
+- backward: a small 6x5 float32 input (exact zeros, both signs in every column), forward
+  and backward with a random upstream gradient; the caller's tensors must stay as they
+  were; MyReLU used twice in one graph. Detailed feedback comes from here.
+- gradcheck: torch.autograd.gradcheck in float64, on inputs away from 0.
+- alias: my_relu(x) is MyReLU.apply.
+- large: forward and backward at the tutorial's size or larger in float32 (rows drawn
+  in 65..140, never a power of two; 1000..1100 columns) and at an odd size in float64
+  (odd rows in 65..99, 100..160 columns): normal values scaled by 2..8 (so values
+  beyond 6 show a ReLU6), exact zeros, and values within 1e-6..1e-2 of 0 (so a
+  threshold that is not 0 shows).
+
+Tolerance: ReLU and its gradient only select values, so every correct answer is exact
+in the precision it computes in; float32 arithmetic inside (allowed, also on a float64
+input) rounds once, by at most 2**-24 ~ 6e-8 of a value. Measured on the reference and
+on float32-inside / float64-inside / einsum / where variants: 0 on float32 inputs,
+<= 6e-8 relative on float64 inputs. RTOL is 8x that.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +28,31 @@ from grader.exercise import Exercise, failed, passed, t
 from grader.judging import as_array, compare, kind_of
 
 ROWS, COLS = 6, 5
-RTOL = 1e-5
+RTOL = 5e-7
+LARGE_CASES = ("float32", "float64")   # the large probe's two inputs, by dtype
+
+
+def _not_a_power_of_two(rng, low, high, odd=False):
+    """An integer in [low, high] that is no power of two (and odd when asked)."""
+    while True:
+        value = int(rng.integers(low, high + 1))
+        if value & (value - 1) and (value % 2 or not odd):
+            return value
+
+
+def _large_input(rng, rows, cols):
+    """Normal values scaled by 2..8, with exact zeros and values just beside 0."""
+    x = rng.standard_normal((rows, cols)) * rng.uniform(2.0, 8.0)
+    flat = x.reshape(-1)
+    picks = rng.choice(flat.size, 60, replace=False)
+    flat[picks[:20]] = 0.0
+    flat[picks[20:]] = rng.choice([-1.0, 1.0], 40) * 10.0 ** rng.uniform(-6, -2, 40)
+    return x
 
 
 def make_inputs(seed: int) -> dict[str, np.ndarray]:
-    """`x` has exact zeros and values well away from 0; `x_far` has no value near 0."""
+    """`x` has exact zeros and values well away from 0; `x_far` has no value near 0;
+    `large_*` are the large probe's inputs (see the probe plan above)."""
     rng = np.random.default_rng(seed)
 
     def away_from_zero(shape):
@@ -24,9 +63,19 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     x.flat[rng.choice(x.size, 4, replace=False)] = 0.0
     # both signs in every column, so a swapped or missing mask always shows
     x[0, :], x[1, :] = np.abs(x[0, :]) + 0.2, -np.abs(x[1, :]) - 0.2
-    return {"x": x, "x_far": away_from_zero((4, 3)),
-            "grad_output": rng.uniform(0.5, 2.0, (ROWS, COLS)) * rng.choice([-1.0, 1.0],
-                                                                              (ROWS, COLS))}
+    inputs = {"x": x, "x_far": away_from_zero((4, 3)),
+              "grad_output": rng.uniform(0.5, 2.0, (ROWS, COLS)) * rng.choice([-1.0, 1.0],
+                                                                                (ROWS, COLS))}
+    # from a generator of their own, so that the small inputs stay what they were
+    large = np.random.default_rng([seed, 4])
+    shapes = {"float32": (_not_a_power_of_two(large, 65, 140),
+                          _not_a_power_of_two(large, 1000, 1100)),
+              "float64": (_not_a_power_of_two(large, 65, 99, odd=True),
+                          _not_a_power_of_two(large, 100, 160))}
+    for dtype, shape in shapes.items():
+        inputs[f"large_x_{dtype}"] = _large_input(large, *shape)
+        inputs[f"large_upstream_{dtype}"] = large.standard_normal(shape) * large.uniform(0.5, 4)
+    return inputs
 
 
 EXERCISE = Exercise(
@@ -110,6 +159,29 @@ EXERCISE = Exercise(
         "alias_wrong": {
             "en": "my_relu(x) does not compute ReLU.",
             "ko": "my_relu(x)가 ReLU를 계산하지 않습니다.",
+        },
+        "large_failed": {
+            "en": "On a large {dtype} input ({rows}x{cols}), MyReLU failed: {error}. It must "
+                  "work on inputs of any shape and size, not only the tutorial's.",
+            "ko": "큰 {dtype} 입력({rows}x{cols})에서 MyReLU가 실패했습니다: {error}. 튜토리얼의 "
+                  "크기만이 아니라 어떤 모양과 크기의 입력에서도 동작해야 합니다.",
+        },
+        "large_forward_wrong": {
+            "en": "On a large {dtype} input ({rows}x{cols}, values from {low:.3g} to "
+                  "{high:.3g}, exact zeros and values within 1e-6 to 1e-2 of 0 included), "
+                  "MyReLU.apply(x) is not max(x, 0): no threshold but 0, and no upper clip.",
+            "ko": "큰 {dtype} 입력({rows}x{cols}, 값은 {low:.3g}부터 {high:.3g}까지, 정확히 0인 "
+                  "값과 0에서 1e-6~1e-2 떨어진 값 포함)에서 MyReLU.apply(x)가 max(x, 0)이 "
+                  "아닙니다: 0 말고 다른 경계값도, 위쪽 자르기도 없어야 합니다.",
+        },
+        "large_backward_wrong": {
+            "en": "On a large {dtype} input ({rows}x{cols}, values from {low:.3g} to "
+                  "{high:.3g}, exact zeros and values within 1e-6 to 1e-2 of 0 included), "
+                  "the gradient is wrong: it must be grad_output wherever the input is > 0 "
+                  "(however small or large), and 0 where it is < 0.",
+            "ko": "큰 {dtype} 입력({rows}x{cols}, 값은 {low:.3g}부터 {high:.3g}까지, 정확히 0인 "
+                  "값과 0에서 1e-6~1e-2 떨어진 값 포함)에서 기울기가 틀렸습니다: 입력이 0보다 큰 "
+                  "곳에서는 (아무리 작거나 커도) grad_output, 0보다 작은 곳에서는 0이어야 합니다.",
         },
         # misconceptions
         "mask_missing": {
@@ -260,6 +332,25 @@ def gradcheck(sub, inputs):
 
 
 @EXERCISE.probe
+def large(sub, inputs):
+    """Forward and backward on the large float32 and float64 inputs (each on its own:
+    one that fails still lets the other report)."""
+    found = {}
+    for dtype in LARGE_CASES:
+        x = _tensor(inputs[f"large_x_{dtype}"], dtype, requires_grad=True)
+        try:
+            y = sub.MyReLU.apply(x)
+            out = y.detach().clone()
+            _backward_with(y, _tensor(inputs[f"large_upstream_{dtype}"], dtype))
+        except Exception as exc:  # noqa: BLE001 - reported by the judge
+            found[dtype] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+            continue
+        found[dtype] = {"out": out,
+                        "grad": None if x.grad is None else x.grad.detach().clone()}
+    return found
+
+
+@EXERCISE.probe
 def alias(sub, inputs):
     """my_relu(x) forward and backward: it must be MyReLU's (its grad_fn is MyReLU's)."""
     x = _tensor(inputs["x"], requires_grad=True)
@@ -282,11 +373,18 @@ def forward_values(ctx):
     return failed(t("forward_wrong"), *problems) if problems else passed()
 
 
-def _grad_verdict(got_value, want_value, x, upstream, label="x.grad"):
-    """x.grad against the reference's, either convention passing where x == 0."""
+def _as_float32(array):
+    """The values a float32 probe really worked on."""
+    return np.asarray(array).astype(np.float32).astype(np.float64)
+
+
+def _grad_verdict(got_value, want_value, x, upstream, label="x.grad", how=None):
+    """x.grad against the reference's, either convention passing where x == 0.
+
+    `upstream` holds the values the probe passed (in the probe's own precision)."""
     if got_value is None:
         return failed(t("no_grad"))
-    upstream = upstream.astype(np.float32).astype(np.float64)
+    how = how if how is not None else t("backward_wrong", how=t("upstream_random"))
     got, want = as_array(got_value), as_array(want_value)
     if got is None or got.shape != x.shape:
         return failed(*compare(label, got_value, want, RTOL))
@@ -294,7 +392,7 @@ def _grad_verdict(got_value, want_value, x, upstream, label="x.grad"):
     # where x == 0 either convention passes: compare the rest, element by element
     problems = compare(label, np.where(at_zero, want, got), want, RTOL)
     if problems:
-        return failed(t("backward_wrong", how=t("upstream_random")), *problems)
+        return failed(how, *problems)
     for index in zip(*np.nonzero(at_zero)):
         value = got[index]
         if not (abs(value) <= 1e-6 or abs(value - upstream[index]) <= 1e-5 * abs(upstream[index])):
@@ -307,7 +405,8 @@ def _backward_verdict(out, ref, inputs):
     if not isinstance(out, dict) or "grad" not in out:
         return failed(t("wrong_type", label=t("label_backward_probe"), expected=t("expected_result"),
                         got=kind_of(out)))
-    verdict = _grad_verdict(out["grad"], ref["grad"], inputs["x"], inputs["grad_output"])
+    verdict = _grad_verdict(out["grad"], ref["grad"], inputs["x"],
+                            _as_float32(inputs["grad_output"]))
     if not verdict.passed:
         return verdict
     twice, want = out.get("twice"), ref.get("twice")
@@ -320,7 +419,8 @@ def _backward_verdict(out, ref, inputs):
     if len(grads) != 2:
         return failed(t("twice_failed", error=kind_of(twice["grads"])))
     for grad, expected, x, upstream, label in zip(
-            grads, want["grads"], (inputs["x"], -inputs["x"]), _twice_upstreams(inputs),
+            grads, want["grads"], (inputs["x"], -inputs["x"]),
+            [_as_float32(u) for u in _twice_upstreams(inputs)],
             (t("label_grad_first_use"), t("label_grad_second_use"))):
         second = _grad_verdict(grad, expected, x, upstream, label)
         if not second.passed:
@@ -359,6 +459,30 @@ def gradcheck_float64(ctx):
     return failed(t("gradcheck_failed", detail=f" ({detail})" if detail else ""))
 
 
+@EXERCISE.check(points=1, probe="large")
+def large_inputs(ctx):
+    """Forward and backward on large float32 and float64 inputs, against the reference's."""
+    out = ctx.out if isinstance(ctx.out, dict) else {}
+    for dtype in LARGE_CASES:
+        x, upstream = ctx.inputs[f"large_x_{dtype}"], ctx.inputs[f"large_upstream_{dtype}"]
+        if dtype == "float32":
+            x, upstream = _as_float32(x), _as_float32(upstream)
+        case, want = out.get(dtype), ctx.ref.get(dtype) or {}
+        about = {"dtype": dtype, "rows": x.shape[0], "cols": x.shape[1]}
+        if not isinstance(case, dict) or "error" in case:
+            error = case.get("error") if isinstance(case, dict) else kind_of(case)
+            return failed(t("large_failed", error=error, **about))
+        values = {"low": float(x.min()), "high": float(x.max()), **about}
+        problems = compare("MyReLU.apply(x)", case.get("out"), want["out"], RTOL)
+        if problems:
+            return failed(t("large_forward_wrong", **values), *problems)
+        verdict = _grad_verdict(case.get("grad"), want["grad"], x, upstream,
+                                how=t("large_backward_wrong", **values))
+        if not verdict.passed:
+            return verdict
+    return passed()
+
+
 @EXERCISE.check(points=1, probe="alias")
 def my_relu_alias(ctx):
     if not isinstance(ctx.out, dict):
@@ -394,18 +518,22 @@ def _buggy_relu(backward_rule):
     return {"MyReLU": BuggyReLU, "my_relu": BuggyReLU.apply}
 
 
+# Where a backward mutant shows: the small probe's gradients and the large inputs'.
+SYMPTOMS = ("backward_values", "large_inputs")
+
+
 def _masked(grad, where):
     grad[where] = 0
     return grad
 
 
-EXERCISE.misconception("mask_missing", checks=("backward_values",))(
+EXERCISE.misconception("mask_missing", checks=SYMPTOMS)(
     lambda ref: _buggy_relu(lambda input, grad: grad))
-EXERCISE.misconception("mask_inverted", checks=("backward_values",))(
+EXERCISE.misconception("mask_inverted", checks=SYMPTOMS)(
     lambda ref: _buggy_relu(lambda input, grad: _masked(grad, input > 0)))
-EXERCISE.misconception("mask_not_multiplied", checks=("backward_values",))(
+EXERCISE.misconception("mask_not_multiplied", checks=SYMPTOMS)(
     lambda ref: _buggy_relu(lambda input, grad: (input > 0).to(grad.dtype)))
-EXERCISE.misconception("relu_on_gradient", checks=("backward_values",))(
+EXERCISE.misconception("relu_on_gradient", checks=SYMPTOMS)(
     lambda ref: _buggy_relu(lambda input, grad: grad.clamp(min=0)))
 
 

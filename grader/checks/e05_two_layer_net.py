@@ -1,4 +1,16 @@
-"""e05: the two-layer network as an nn.Module (linear1, ReLU, linear2)."""
+"""e05: the two-layer network as an nn.Module (linear1, ReLU, linear2).
+
+Probe plan (every shape and value drawn from the grader's seed, none from the tutorial;
+TwoLayerNet has no default argument to leave out):
+- structure: TwoLayerNet(5, 7, 3) registers linear1 and linear2 with the right shapes.
+- forward: the grader's weights loaded, forward twice on a small x (6 rows), then
+  backward with a random upstream gradient. Detailed feedback comes from here.
+- large: the same at the tutorial's sizes or larger, rows beyond any power of two a
+  student might batch by: N in 65..140, D_in in 1000..1100, H in 100..130, D_out in
+  10..15 (none a power of two), forward twice and backward.
+
+Tolerance: mc.MODULE_RTOL, measured (see modules_common).
+"""
 
 from __future__ import annotations
 
@@ -21,13 +33,26 @@ STEPS = (("linear1", "relu"), ("linear2", None))
 
 def make_inputs(seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    weights = mc.linear_weights(rng, LAYERS, gain=1.5)
-    return {"x": rng.standard_normal((N, D_IN)), "upstream": rng.standard_normal((N, D_OUT)),
-            **weights}
+    while True:  # deterministic: the first draw with no ReLU input within rounding of 0
+        weights = mc.linear_weights(rng, LAYERS, gain=1.5)
+        small = {"x": rng.standard_normal((N, D_IN)),
+                 "upstream": rng.standard_normal((N, D_OUT)), **weights}
+        if mc.clear_of_kinks(small["x"], STEPS, weights):
+            break
+    # from a generator of their own, so that the small inputs stay what they were
+    large = np.random.default_rng([seed, 5])
+    n, d_in, h, d_out = mc.large_sizes(large)
+    while True:  # deterministic: the first draw with no ReLU input within rounding of 0
+        big = {"x": large.standard_normal((n, d_in)),
+               "upstream": large.standard_normal((n, d_out)),
+               **mc.linear_weights(large, (("linear1", d_in, h), ("linear2", h, d_out)),
+                                   gain=1.5)}
+        if mc.clear_of_kinks(big["x"], STEPS, big):
+            return {**small, **mc.prefixed(mc.LARGE, big)}
 
 
-def weights_of(inputs) -> dict[str, np.ndarray]:
-    return {k: inputs[k] for k in EXPECTED}
+def weights_of(inputs, prefix: str = "") -> dict[str, np.ndarray]:
+    return {k: inputs[prefix + k] for k in EXPECTED}
 
 
 EXERCISE = Exercise(
@@ -42,6 +67,15 @@ EXERCISE = Exercise(
                   "linear2(relu(linear1(x))).",
             "ko": "채점기의 가중치를 불러온 상태에서 forward(x)가 linear2(relu(linear1(x)))와 "
                   "다릅니다.",
+        },
+        "large_wrong": {
+            "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
+                  "D_out={d_out}), {what} differs from linear2(relu(linear1(x))): the model "
+                  "must work for any batch size and layer sizes, not only small or "
+                  "power-of-two ones.",
+            "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 {what}이(가) "
+                  "linear2(relu(linear1(x)))와 다릅니다: 모델은 작거나 2의 거듭제곱인 크기만이 "
+                  "아니라 어떤 배치 크기와 층 크기에서도 동작해야 합니다.",
         },
         "gradients_wrong": {
             "en": "After output.backward(upstream), the gradient of {param} differs from the one "
@@ -124,17 +158,31 @@ def structure(sub, inputs):
 @EXERCISE.probe
 def forward(sub, inputs):
     """forward twice on the grader's weights, then backward with a given upstream gradient."""
+    return _forward_twice_and_backward(sub, inputs, "")
+
+
+@EXERCISE.probe
+def large(sub, inputs):
+    """The forward probe at the large sizes; an exception is the judge's to explain."""
+    try:
+        return _forward_twice_and_backward(sub, inputs, mc.LARGE)
+    except Exception as exc:  # noqa: BLE001 - reported with the sizes it happened at
+        return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+
+def _forward_twice_and_backward(sub, inputs, prefix):
     import torch
 
-    model = sub.TwoLayerNet(D_IN, H, D_OUT)
-    load = mc.load_weights(model, weights_of(inputs))
+    x = torch.tensor(inputs[prefix + "x"], dtype=torch.float32)
+    n, d_in, h, d_out = mc.sizes_of(inputs, prefix, "linear1", "linear2").values()
+    model = sub.TwoLayerNet(d_in, h, d_out)
+    load = mc.load_weights(model, weights_of(inputs, prefix))
     if load["error"] or load["unexpected"]:
         return {"load": load}
-    x = torch.tensor(inputs["x"], dtype=torch.float32)
     out = model(x)
     again = model(x)
-    if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (N, D_OUT):
-        (out * torch.tensor(inputs["upstream"], dtype=torch.float32)).sum().backward()
+    if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (n, d_out):
+        (out * torch.tensor(inputs[prefix + "upstream"], dtype=torch.float32)).sum().backward()
     return {"load": load, "out": out, "again": again, "grads": mc.gradients(model, EXPECTED)}
 
 
@@ -230,6 +278,37 @@ def gradients(ctx):
         if problems:
             return failed(t("gradients_wrong", param=key), *problems,
                           misconception=_forward_misconception(ctx))
+    return passed()
+
+
+@EXERCISE.check(points=1, probe="large")
+def large_batch(ctx):
+    failure = _loaded_or_failure(ctx)
+    if failure:
+        return failure
+    out = ctx.out
+    about = mc.sizes_of(ctx.inputs, mc.LARGE, "linear1", "linear2")
+    if isinstance(out, dict) and "error" in out:
+        return failed(t("large_failed", error=out["error"], **about))
+    x, weights = ctx.inputs[mc.LARGE + "x"], weights_of(ctx.inputs, mc.LARGE)
+    expected, grads = mc.chain(x, STEPS, weights, ctx.inputs[mc.LARGE + "upstream"])
+    problems = mc.output_problems("forward(x)", out.get("out"), expected)
+    if problems:
+        key = None
+        again = as_array(out.get("again"))
+        if again is not None and as_array(out.get("out")) is not None \
+                and not mc.matches(again, as_array(out.get("out"))):
+            key = "random_in_forward"
+        return failed(t("large_wrong", what="forward(x)", **about), *problems,
+                      misconception=key)
+    if not mc.matches(out.get("again"), expected):
+        return failed(t("large_wrong", what="forward(x)", **about),
+                      misconception="random_in_forward")
+    got = out.get("grads") or {}
+    for key in EXPECTED:
+        problems = compare(key + ".grad", got.get(key), grads[key], mc.MODULE_RTOL)
+        if problems:
+            return failed(t("large_wrong", what=key + ".grad", **about), *problems)
     return passed()
 
 

@@ -3,12 +3,41 @@
 The grader loads its weights into several fresh models, calls each one many
 times on the same input and infers each call's depth from the output: the
 judge computes the expected output (and gradients) at every depth in NumPy.
+
+Probe plan (every shape and value drawn from the grader's seed, none from the tutorial;
+DynamicNet has no default argument to leave out):
+- calls: INSTANCES fresh models with the grader's small weights (N=5, D_in=4, H=6,
+  D_out=3), each called CALLS times with backward (outputs, shared gradients, a depth
+  drawn anew on every call), then DRAWS forward passes of one more model under no_grad
+  (how often each depth comes up, and whether one draw depends on the one before).
+- large: LARGE_CALLS calls with backward at the tutorial's sizes or larger (N in 65..140,
+  D_in in 1000..1100, H in 100..130, D_out in 10..15, none a power of two).
+
+The statistics use a FIXED number of draws, never "as many as fit in a time window":
+a slow but correct model gets the same verdict as a fast one. A model that seeds its own
+generator once in __init__ repeats its draws in every instance, so only the DRAWS passes
+of one single model are counted as independent samples.
+
+Failure probability for a correct submission (depths i.i.d. uniform on 0..3), by the
+union bound over every test it must pass, each bound from the exact binomial law
+(`binomial_bounds`, each tail <= TAIL = 1e-11):
+- each depth's count among the DRAWS passes within [least, most] of Bin(DRAWS, 1/4)
+  (at DRAWS = 1600: 288..519 around 400): 4 depths x 2 tails;
+- each of the 16 (depth, next depth) cells of the DRAWS / 2 non-overlapping pairs at
+  least `least` of Bin(800, 1/16) (11, around 50): 16 lower tails;
+- no instance gives one depth on all CALLS calls: INSTANCES * 4 * (1/4) ** CALLS
+  = 6 * 4 ** -19 ~ 2.2e-11.
+Together: 24 * 1e-11 + 2.2e-11 < 3e-10 per run, below 1e-9.
+What it catches: a coin flip per layer (depths 0 and 3 at 1/8) passes the count test
+with probability ~2e-10; a counter (depth = calls % 4) or any cycle leaves 12 of the 16
+pair cells empty; random.seed(...) inside forward gives one depth on every call.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
+from functools import lru_cache
+from math import lgamma, log, log1p
 
 import numpy as np
 
@@ -27,16 +56,24 @@ MODULES = "input_linear, middle_linear, output_linear"
 SIZES = (f"D_in={D_IN}, H={H}, D_out={D_OUT}: input_linear = nn.Linear(D_in, H), "
          f"middle_linear = nn.Linear(H, H), output_linear = nn.Linear(H, D_out)")
 DEPTHS = (0, 1, 2, 3)
-INSTANCES, CALLS = 6, 10     # 60 calls; a model that fixes its depth once shows per instance
-MIN_COUNT = 4                # of 60 calls, each depth (expected 15 times); P(fewer) ~ 1e-4
-# How often each depth comes up is measured on DRAWS forward passes of one more model
-# (a model that seeds its own generator in __init__ repeats its draws in every instance,
-# so the instances above are not independent samples). Each depth must come up within
-# SIGMAS standard deviations of DRAWS / 4: a correct answer fails with probability ~1e-5,
-# while a coin flip per layer (depths 0 and 3 at 1/8) is ~8 deviations off.
-DRAWS, SIGMAS = 800, 4.5
-DRAW_SECONDS = 1.5           # a slow forward gets fewer draws (at least DRAWS // 2 to judge)
+INSTANCES, CALLS = 6, 20     # 120 calls; a model that fixes its depth once shows per instance
+DRAWS = 1600                 # forward passes of one model: the distribution of the depths
+TAIL = 1e-11                 # each one-sided test's failure probability (see above)
+LARGE_CALLS = 4
 SEPARATION = 0.05            # every two depths' outputs differ by 5% of their size or more
+
+
+@lru_cache(maxsize=None)
+def binomial_bounds(n: int, p: float, tail: float = TAIL) -> tuple[int, int]:
+    """(least, most) with P(X < least) <= tail and P(X > most) <= tail, X ~ Bin(n, p)."""
+    k = np.arange(n + 1)
+    log_choose = np.array([lgamma(n + 1) - lgamma(i + 1) - lgamma(n - i + 1) for i in k])
+    pmf = np.exp(log_choose + k * log(p) + (n - k) * log1p(-p))
+    below = np.cumsum(pmf)                 # P(X <= k)
+    above = np.cumsum(pmf[::-1])[::-1]     # P(X >= k)
+    least = int(np.sum(below <= tail))     # P(X < least) = below[least - 1] <= tail
+    most = int(np.argmax(above <= tail)) - 1 if above[-1] <= tail else n
+    return least, most
 
 
 def steps(depth: int, middle_act: str | None = "relu"):
@@ -72,12 +109,30 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     while True:  # deterministic: the first draw whose depths are clearly apart
         weights = mc.linear_weights(rng, LAYERS, gain=1.5)
         x, upstream = rng.standard_normal((N, D_IN)), rng.standard_normal((N, D_OUT))
-        if _separated(weights, x, upstream):
-            return {"x": x, "upstream": upstream, **weights}
+        if _separated(weights, x, upstream) and mc.clear_of_kinks(x, steps(3), weights):
+            break
+    # from a generator of their own, so that the small inputs stay what they were
+    large = np.random.default_rng([seed, 6])
+    n, d_in, h, d_out = mc.large_sizes(large)
+    layers = (("input_linear", d_in, h), ("middle_linear", h, h), ("output_linear", h, d_out))
+    while True:
+        big = {"x": large.standard_normal((n, d_in)),
+               "upstream": large.standard_normal((n, d_out)),
+               **mc.linear_weights(large, layers, gain=1.5)}
+        # depth 3 passes every ReLU the lower depths pass
+        if mc.clear_of_kinks(big["x"], steps(3), big) and _depths_apart(big, big["x"]):
+            break
+    return {"x": x, "upstream": upstream, **weights, **mc.prefixed(mc.LARGE, big)}
 
 
-def weights_of(inputs) -> dict[str, np.ndarray]:
-    return {k: inputs[k] for k in EXPECTED}
+def _depths_apart(weights, x) -> bool:
+    outs = [mc.chain(x, steps(d), weights)[0] for d in DEPTHS]
+    return all(np.max(np.abs(a - b)) >= SEPARATION * max(np.max(np.abs(a)), np.max(np.abs(b)))
+               for i, a in enumerate(outs) for b in outs[i + 1:])
+
+
+def weights_of(inputs, prefix: str = "") -> dict[str, np.ndarray]:
+    return {k: inputs[prefix + k] for k in EXPECTED}
 
 
 EXERCISE = Exercise(
@@ -106,21 +161,37 @@ EXERCISE = Exercise(
                   "{depth} times)",
             "ko": "middle_linear 뒤의 ReLU 없이 깊이 {depth} (h = middle_linear(h)를 {depth}번)",
         },
-        "depth_counts": {
-            "en": "Of {total} calls, this many gave the output of each depth (depth: calls): "
-                  "{counts}. Each of 0, 1, 2, 3 should come up about equally often (here at "
-                  "least {least} times). Calls whose output matches no depth are not counted "
-                  "(see the check on outputs).",
-            "ko": "호출 {total}번 중 각 깊이의 출력이 나온 횟수(깊이: 횟수)는 {counts}입니다. 0, 1, "
-                  "2, 3이 각각 거의 같은 빈도로(여기서는 최소 {least}번) 나와야 합니다. 어느 깊이와도 "
-                  "맞지 않는 출력은 세지 않았습니다 (출력 검사를 보세요).",
-        },
         "depth_spread": {
             "en": "Over {total} forward passes, each depth came up this often (depth: "
                   "passes): {counts}. Each of 0, 1, 2, 3 should come up about equally often "
                   "(here between {least} and {most} times).",
             "ko": "순전파 {total}번에서 각 깊이가 나온 횟수(깊이: 횟수)는 {counts}입니다. 0, 1, 2, "
                   "3이 각각 거의 같은 빈도로(여기서는 {least}번에서 {most}번 사이) 나와야 합니다.",
+        },
+        "depth_pairs": {
+            "en": "The depths follow a pattern: of {total} pairs of consecutive forward "
+                  "passes, each (depth, next depth) should come up about equally often (here "
+                  "at least {least} times), but these came up too rarely: {rare}.",
+            "ko": "깊이가 일정한 패턴을 따릅니다: 연속된 순전파 {total}쌍에서 (깊이, 다음 깊이)의 "
+                  "각 조합이 거의 같은 빈도로(여기서는 최소 {least}번) 나와야 하는데, 다음 조합이 "
+                  "너무 드물게 나왔습니다: {rare}.",
+        },
+        "large_depth_unmatched": {
+            "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
+                  "D_out={d_out}), call {call} gave an output that matches none of depths "
+                  "0 to 3: the model must work for any batch size and layer sizes, not only "
+                  "small or power-of-two ones.",
+            "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 {call}번째 "
+                  "호출의 출력이 깊이 0~3 중 어느 것과도 맞지 않습니다: 모델은 작거나 2의 "
+                  "거듭제곱인 크기만이 아니라 어떤 배치 크기와 층 크기에서도 동작해야 합니다.",
+        },
+        "large_gradients_wrong": {
+            "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
+                  "D_out={d_out}), after output.backward(upstream) on a depth-{depth} call "
+                  "(call {call}), the gradient of {param} is wrong.",
+            "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 깊이 "
+                  "{depth}인 호출({call}번째)의 output.backward(upstream) 후 {param}의 기울기가 "
+                  "틀렸습니다.",
         },
         "wrong_signature": {
             "en": "DynamicNet must be built as DynamicNet(D_in, H, D_out) (the grader calls "
@@ -196,6 +267,14 @@ EXERCISE = Exercise(
             "ko": "네 가지 깊이가 같은 확률로 나오지 않습니다: 반복 횟수를 random.randint(0, 3)으로 "
                   "한 번에 뽑으세요. 세 층 각각에 대해 따로 동전을 던지면 깊이 1과 2가 0과 3보다 세 배 "
                   "자주 나옵니다.",
+        },
+        "depth_pattern": {
+            "en": "the depth is not drawn at random: it follows a fixed pattern (a counter, "
+                  "a cycle, a list gone through in order), so each call's depth can be told "
+                  "from the call before. Draw it with random.randint(0, 3) inside forward.",
+            "ko": "깊이를 무작위로 뽑지 않고 정해진 패턴(카운터, 순환, 차례로 도는 리스트)을 "
+                  "따르게 해서, 이전 호출로 다음 호출의 깊이를 알 수 있습니다. forward 안에서 "
+                  "random.randint(0, 3)으로 뽑으세요.",
         },
         "depth_fixed": {
             "en": "the depth never changes: it must be drawn at random (0 to 3) on every call.",
@@ -276,17 +355,43 @@ def calls(sub, inputs):
     model = sub.DynamicNet(D_IN, H, D_OUT)
     mc.load_weights(model, weights_of(inputs))
     draws = []
-    deadline = time.monotonic() + DRAW_SECONDS
     with torch.no_grad():
-        for _ in range(DRAWS):
-            if time.monotonic() > deadline:
-                break
+        for _ in range(DRAWS):   # always all of them: a verdict never depends on speed
             out = model(x)
             if not isinstance(out, torch.Tensor) or out.shape != (N, D_OUT):
                 break
             draws.append(out.detach().to(device="cpu", dtype=torch.float32))
     return {"structure": structure, "load": load, "models": models,
             "draws": torch.stack(draws) if draws else None}
+
+
+@EXERCISE.probe
+def large(sub, inputs):
+    """LARGE_CALLS calls with backward of one model at the large sizes."""
+    import torch
+
+    signature = _signature_mismatch(sub.DynamicNet)
+    if signature is not None:
+        return {"signature": signature}
+    about = mc.sizes_of(inputs, mc.LARGE, "input_linear", "output_linear")
+    try:
+        model = sub.DynamicNet(about["d_in"], about["h"], about["d_out"])
+        load = mc.load_weights(model, weights_of(inputs, mc.LARGE))
+        if load["error"] or load["unexpected"]:
+            return {"load": load}
+        x = torch.tensor(inputs[mc.LARGE + "x"], dtype=torch.float32)
+        upstream = torch.tensor(inputs[mc.LARGE + "upstream"], dtype=torch.float32)
+        results = []
+        for _ in range(LARGE_CALLS):
+            for param in model.parameters():
+                param.grad = None
+            out = model(x)
+            if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == upstream.shape:
+                (out * upstream).sum().backward()
+            results.append({"out": out, "grads": mc.gradients(model, EXPECTED)})
+    except Exception as exc:  # noqa: BLE001 - reported with the sizes it happened at
+        return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    return {"load": load, "calls": results}
 
 
 # ------------------------------------------------------------------ judges
@@ -448,33 +553,37 @@ def _label_text(label):
 
 @EXERCISE.check(points=1, probe="calls")
 def every_depth_drawn(ctx):
+    """How often each depth came up in DRAWS passes of one model, and in which order
+    (see the module's docstring for the tests and their failure probability)."""
     calls, failure = _judged_calls(ctx)
     if failure:
         return failure
     drawn = [d for d in calls.draw_seen if d in DEPTHS]
-    if len(drawn) >= DRAWS // 2:   # the many forward passes: a test of the distribution
-        counts = Counter(drawn)
-        spread = SIGMAS * float(np.sqrt(len(drawn) * 3 / 16))
-        least, most = int(np.ceil(len(drawn) / 4 - spread)), int(len(drawn) / 4 + spread)
-        if all(least <= counts[d] <= most for d in DEPTHS):
-            return passed()
+    if len(drawn) < DRAWS // 2:
+        # most outputs match no depth (a new layer in forward, say): the depths drawn
+        # cannot be told, and the check on outputs already says why
+        return failed(t("no_depth_matched"))
+    counts = Counter(drawn)
+    least, most = binomial_bounds(len(drawn), 1 / 4)
+    if not all(least <= counts[d] <= most for d in DEPTHS):
         shown = ", ".join(f"{d}: {counts[d]}" for d in DEPTHS)
         key = calls.fixed_misconception()
         if key is None and all(counts[d] for d in DEPTHS):
             key = "depth_not_uniform"
         return failed(t("depth_spread", total=len(drawn), counts=shown, least=least,
                         most=most), misconception=key)
-    depths = [d for d in calls.flat(calls.depth) if d is not None]
-    if not depths or len(depths) * 2 < calls.total:
-        # most outputs match no depth (a new layer in forward, say): the depths drawn
-        # cannot be told, and the check on outputs already says why
-        return failed(t("no_depth_matched"))
-    counts = Counter(depths)
-    if all(counts[d] >= MIN_COUNT for d in DEPTHS):
-        return passed()
-    shown = ", ".join(f"{d}: {counts[d]}" for d in DEPTHS)
-    return failed(t("depth_counts", total=calls.total, counts=shown, least=MIN_COUNT),
-                  misconception=calls.fixed_misconception())
+    # one draw must not depend on the one before: non-overlapping pairs of passes
+    seen = calls.draw_seen
+    pairs = Counter((a, b) for a, b in zip(seen[0::2], seen[1::2])
+                    if a in DEPTHS and b in DEPTHS)
+    total = sum(pairs.values())
+    least, _ = binomial_bounds(total, 1 / 16)
+    rare = [(a, b) for a in DEPTHS for b in DEPTHS if pairs[(a, b)] < least]
+    if rare:
+        shown = ", ".join(f"{a}\u2192{b}: {pairs[(a, b)]}" for a, b in rare)
+        return failed(t("depth_pairs", total=total, rare=shown, least=least),
+                      misconception="depth_pattern")
+    return passed()
 
 
 @EXERCISE.check(points=1, probe="calls")
@@ -513,6 +622,41 @@ def shared_gradients(ctx):
                 return failed(t("gradients_wrong", depth=d, model=m + 1, call=c + 1, param=key),
                               *problems)
         # a layer not used at this depth (middle_linear at depth 0) must not get a gradient
+    return passed()
+
+
+@EXERCISE.check(points=1, probe="large")
+def large_batch(ctx):
+    """Each call at the large sizes gives one depth's output and that depth's gradients."""
+    out = ctx.out if isinstance(ctx.out, dict) else {}
+    if out.get("signature") is not None:
+        return signature_failure(out["signature"])
+    about = mc.sizes_of(ctx.inputs, mc.LARGE, "input_linear", "output_linear")
+    if "error" in out:
+        return failed(t("large_failed", error=out["error"], **about))
+    problems = mc.load_problems(out.get("load"))
+    if problems:
+        return failed(*problems, misconception=mc.load_misconception(out.get("load")))
+    x, weights = ctx.inputs[mc.LARGE + "x"], weights_of(ctx.inputs, mc.LARGE)
+    upstream = ctx.inputs[mc.LARGE + "upstream"]
+    expected = {d: mc.chain(x, steps(d), weights, upstream) for d in DEPTHS}
+    results = out.get("calls") if isinstance(out.get("calls"), list) else []
+    if len(results) != LARGE_CALLS:
+        return failed(t("no_result"))
+    for index, call in enumerate(results, start=1):
+        got = call.get("out") if isinstance(call, dict) else None
+        depth = next((d for d in DEPTHS if mc.matches(got, expected[d][0])), None)
+        if depth is None:
+            if not isinstance(got, TensorData) or got.shape != expected[0][0].shape:
+                return failed(t("large_depth_unmatched", call=index, **about),
+                              *mc.output_problems("forward(x)", got, expected[0][0]))
+            return failed(t("large_depth_unmatched", call=index, **about))
+        grads = call.get("grads") or {}
+        for key, want in expected[depth][1].items():
+            problems = compare(key + ".grad", grads.get(key), want, mc.MODULE_RTOL)
+            if problems:
+                return failed(t("large_gradients_wrong", depth=depth, call=index, param=key,
+                                **about), *problems)
     return passed()
 
 

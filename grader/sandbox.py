@@ -197,9 +197,11 @@ class Zygote:
     """
 
     Gone: type[Exception] = ZygoteGone
-    #: Seconds a spawn may wait for the zygote's answer (None: the grader's own zygote,
-    #: which it trusts, is waited for as long as it takes).
-    patience: float | None = None
+    #: Seconds any answer of the zygote may take (it answers in milliseconds; a stopped
+    #: or wedged zygote is then replaced, never waited for).
+    patience: float | None = 30.0
+    #: Seconds the nursery may take to import torch and make a zygote (a busy machine).
+    nursery_patience: float = 180.0
 
     def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None]):
         self.exits: dict[int, str] = {}
@@ -216,6 +218,7 @@ class Zygote:
                 os._exit(0)
         nursery_sock.close()
         self.nursery_pid = pid
+        self._ctl.settimeout(self.nursery_patience)
         self._ask()
 
     def _ask(self) -> None:
@@ -236,6 +239,7 @@ class Zygote:
                 raise ZygoteGone("the nursery process ended unexpectedly")
             self.pid = int(json.loads(message)["zygote"])
             self._sock = socket.socket(fileno=fds[0])
+            self._sock.settimeout(self.patience)
         return self._sock
 
     def restart(self) -> None:
@@ -710,6 +714,11 @@ class Sandbox:
         #: applies all of it or runs nothing. `hidden`: paths no student worker may read.
         self.confinement = confine.available()
         self._confine_job = {"expected": self.confinement, "hidden": list(hidden)}
+        # A notebook's exercise worker inherits its notebook's confinement (network, reads)
+        # and adds a Landlock layer of its own: it writes only in its own folder, and it
+        # cannot signal the notebook's process (nor its other exercises' workers).
+        self._confine_exercise = {"expected": {"filesystem": self.confinement["filesystem"]},
+                                  "hidden": []}
         self.zygote = Zygote(warm_up, worker_main)
 
     def close(self) -> None:
@@ -810,7 +819,8 @@ class Sandbox:
                             if notebook.sub is None:
                                 yield _not_started(entry, NOTEBOOK_GONE)
                                 continue
-                            state = self._start(entry, notebook.sub, {})
+                            state = self._start(entry, notebook.sub,
+                                                {"confinement": self._confine_exercise})
                             if state is None:   # the notebook's worker failed to start it
                                 yield _not_started(entry, NOTEBOOK_GONE)
                                 yield from drop_family(notebook)
@@ -829,6 +839,11 @@ class Sandbox:
                             by_fd[fd] = state
                             selector.register(fd, selectors.EVENT_READ)
                     now = time.monotonic()
+                    if any(s.family is None and s.outcome.timed_out and s.exit_seen_at is None
+                           and now >= s.deadline for s in running):
+                        # A worker killed seconds ago and the zygote never said it ended:
+                        # the zygote is stopped or wedged. Replace it, as if it had died.
+                        raise ZygoteGone("the zygote stopped answering")
                     wait = min((s.deadline for s in running), default=now + 0.1) - now
                     for key, _ in selector.select(timeout=max(0.0, min(wait, 0.5))):
                         fd = key.fd

@@ -8,6 +8,7 @@ else is tampering): a new frame kind or field type must be added there too.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import random
@@ -16,7 +17,7 @@ import socket
 import sys
 import traceback
 import types
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
@@ -158,6 +159,8 @@ def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int],
     """The worker's job, by its "mode": "" (load the source, run one exercise's probes),
     "notebook" (run a notebook's top-level code once, then fork a worker per exercise
     from that state) or "exercise" (one such worker: probes only)."""
+    check_code = _check_code(exercises)
+
     def worker_main(job: dict[str, Any], result_fd: int) -> None:
         mode = job.get("mode", "")
         if mode == "notebook":
@@ -170,7 +173,7 @@ def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int],
         if job["role"] == "student":  # nothing of the grader's answers in reach of the student
             exercise = strip_for_student(exercises, exercise.name)
         if mode == "exercise":
-            run_notebook_exercise(exercise, job, result_fd)
+            run_notebook_exercise(exercise, job, result_fd, check_code)
         else:
             run_job(exercise, job, result_fd)
     return worker_main
@@ -478,19 +481,116 @@ def run_notebook(job: dict[str, Any], result_fd: int,
     _zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
 
 
-def run_notebook_exercise(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
+def run_notebook_exercise(exercise: Exercise, job: dict[str, Any], result_fd: int,
+                          check_code: tuple[frozenset[str], frozenset[str]] = (
+                              frozenset(), frozenset())) -> None:
     """One exercise of a notebook, in a worker forked from the notebook's state."""
     _Channel.fd = result_fd
     os.chdir(job["workdir"])
     if job.get("violation"):
         send({"kind": "violation", "what": job["violation"]})
     names, filenames = _NOTEBOOK["names"], _NOTEBOOK["filenames"]
+    if job["role"] == "student":
+        taken = _taken_from_check_code([names[n] for n in exercise.names if n in names],
+                                       *check_code)
+        if taken:
+            send({"kind": "violation", "what": f"use {taken}"})
     _without_cuda_if_lost()
     _arm_where_timer(float(job["limits"]["timeout"]), filenames)
     missing = [n for n in exercise.names if n not in names]
     send({"kind": "loaded", "load_error": None, "cell_errors": _NOTEBOOK["cell_errors"],
           "missing": missing})
     _run_probes(exercise, job, names, filenames)
+
+
+def _check_code(exercises: Mapping[str, Exercise]) -> tuple[frozenset[str], frozenset[str]]:
+    """The grader's check modules (names) and their folders, as the zygote has them."""
+    modules = {name for name in sys.modules if name.split(".")[:2] == ["grader", "checks"]}
+    for exercise in exercises.values():
+        modules.update(getattr(probe, "__module__", "") or "" for probe in
+                       exercise.probes.values())
+    modules.discard("")
+    folders = {os.path.dirname(os.path.realpath(sys.modules[name].__file__))
+               for name in modules if getattr(sys.modules.get(name), "__file__", None)}
+    return frozenset(modules), frozenset(folders)
+
+
+def _taken_from_check_code(roots: list[Any], modules: frozenset[str],
+                           folders: frozenset[str], budget: int = 5000) -> str:
+    """What of the grader's check code the submission's public names hold, if any.
+
+    A notebook's top-level code runs in a worker that keeps the probes of all its
+    exercises, and some of them (e07's, e08's) build the grader's reference models: a
+    cell could take one (the reference TwoLayerNet) as its own. Followed: classes and
+    their bases and methods, functions and what their code names (globals), closures
+    and defaults, bound methods, partials and small containers; `budget` objects at most.
+    """
+    def own(name: Any) -> bool:
+        return isinstance(name, str) and any(name == m or name.startswith(m + ".")
+                                             for m in modules)
+
+    def from_folder(code: types.CodeType) -> bool:
+        return os.path.dirname(os.path.realpath(code.co_filename)) in folders
+
+    def code_names(code: types.CodeType) -> Iterator[str]:
+        yield from code.co_names
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                yield from code_names(const)
+
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack and budget > 0:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        budget -= 1
+        try:
+            if isinstance(obj, types.ModuleType):
+                if own(obj.__name__):
+                    return obj.__name__
+                continue   # a module is not followed: torch's would never end
+            if isinstance(obj, type):
+                for cls in obj.__mro__:
+                    if own(cls.__dict__.get("__module__")) or own(cls.__module__):
+                        return f"{cls.__module__}.{cls.__qualname__}"
+                if not str(obj.__module__).startswith(("torch", "numpy", "builtins")):
+                    stack.extend(obj.__dict__.values())
+                continue
+            if isinstance(obj, (types.FunctionType, types.LambdaType)):
+                code = obj.__code__
+                if own(obj.__module__) or from_folder(code):
+                    return f"{obj.__module__}.{obj.__qualname__}"
+                stack.extend(c.cell_contents for c in obj.__closure__ or ()
+                             if c.cell_contents is not None)
+                stack.extend(obj.__defaults__ or ())
+                stack.extend((obj.__kwdefaults__ or {}).values())
+                namespace = obj.__globals__
+                stack.extend(namespace[n] for n in set(code_names(code)) if n in namespace)
+                continue
+            if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
+                stack.extend(x for x in (getattr(obj, "__func__", None),
+                                         getattr(obj, "__self__", None)) if x is not None)
+                continue
+            if isinstance(obj, (staticmethod, classmethod, property)):
+                stack.extend(x for x in (getattr(obj, "__func__", None),
+                                         getattr(obj, "fget", None)) if x is not None)
+                continue
+            if isinstance(obj, functools.partial):
+                stack.extend((obj.func, *obj.args, *obj.keywords.values()))
+                continue
+            if isinstance(obj, (list, tuple, set, frozenset)) and len(obj) <= 100:
+                stack.extend(obj)
+                continue
+            if isinstance(obj, dict) and len(obj) <= 100:
+                stack.extend(obj.values())
+                continue
+            if not isinstance(obj, (str, bytes, int, float, complex, bool, type(None))):
+                stack.append(type(obj))   # an instance: its class
+        except Exception:  # noqa: BLE001 - an object that resists inspection is passed over
+            continue
+    return ""
 
 
 def _without_cuda_if_lost() -> None:

@@ -198,3 +198,28 @@ def test_a_notebook_that_kills_the_graders_zygote_costs_only_itself(tmp_path):
     assert scores["alice"]["score"] == scores["alice"]["max_score"] > 0
     assert scores["bob"]["score"] == scores["bob"]["max_score"]
     assert scores["killer"]["score"] == 0
+
+
+TAKES_THE_REFERENCE_MODEL = {
+    "as_is": "TwoLayerNet = _reference",
+    "subclassed": "class TwoLayerNet(_reference):\n    pass",
+    "wrapped": "def TwoLayerNet(*args):\n    return _models[0](*args)\n_models = [_reference]",
+}
+
+
+@pytest.mark.parametrize("how", sorted(TAKES_THE_REFERENCE_MODEL))
+def test_a_notebook_cell_that_takes_the_graders_model_earns_nothing_for_it(
+        short_grader, tmp_path, how):
+    """The notebook's worker keeps the probes of all its exercises while its top-level code
+    runs, and e07's build the grader's reference models: taking one voids that exercise."""
+    take = ("import sys\n_reference = sys.modules['grader.checks.reference_models']"
+            ".model_class('TwoLayerNet')\n" + TAKES_THE_REFERENCE_MODEL[how])
+    notebook = write_notebook(tmp_path / "course.ipynb", [
+        v4.new_code_cell(solution_source("e07_training")), v4.new_code_cell(take)])
+    report = short_grader.grade_many([load_paths([notebook], how)],
+                                     only=["e05_two_layer_net", "e07_training"])
+    report = next(iter(report))
+    e05 = exercise_result(report, "e05_two_layer_net")
+    said = " ".join(c.feedback for c in e05.checks)
+    assert e05.score == 0 and "reference solutions" in said, said
+    assert exercise_result(report, "e07_training").full_marks

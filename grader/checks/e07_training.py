@@ -3,11 +3,28 @@
 Everything runs on the grader's own reference model (`reference_models`), with
 the same seeded weights loaded through `load_state_dict` for the student and the
 reference, so a broken student `TwoLayerNet` costs only e05.
+
+PROBE PLAN (every size and value drawn from the grader's seed; none is a tutorial
+constant, so code that rebuilds the tutorial's tensors or hard-codes a size fails):
+- training, training_momentum: small data (N 12-24), 8 steps at explicit arguments, with
+  and without momentum: fast, detailed feedback (and the misconceptions' mutants).
+- training_defaults: train(model, x, y) with every default left out: the full 500 steps
+  at learning_rate 1e-4, momentum 0. The data (N 40-63 rows, so more than 32; inputs of
+  very different scales) make the loss fall through all 500 steps without diverging, so a
+  learning-rate schedule or decay, a weight-decay / L2 penalty, gradient clipping or a
+  wrong default shows.
+- training_large: the tutorial's sizes or larger (N 65-127 rows, beyond 64 and never a
+  power of two; D_in 1000-1040, H 100-110, D_out 10-12), 3 steps: mini-batching,
+  hard-coded sizes and the tutorial's own data show.
+- evaluation: evaluate on the small data and on the large data (N beyond 64);
+  evaluation_modes: eval() and inference_mode; device, on_cuda: devices.
+Tolerances (`*_RTOL`) are measured, not guessed: see the figures next to each.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 import traceback
 import types
@@ -21,17 +38,89 @@ from grader.codec import TensorData
 from grader.exercise import Exercise, Skip, failed, passed, t
 from grader.judging import as_array, compare, compare_named, is_real_number, kind_of
 
-N, D_IN, H, D_OUT = 16, 6, 8, 3
-# Each step changes the loss by 2.5% or more, and momentum changes the path from step 3 on:
-# a shifted, accumulated or momentum-less trajectory is far outside the tolerance.
+# Small probes: each step changes the loss by 2.5% or more, and momentum changes the path
+# from step 3 on: a shifted, accumulated or momentum-less trajectory is far outside the
+# tolerance.
 LEARNING_RATE, STEPS, MOMENTUM = 3e-3, 8, 0.9
-RTOL = 1e-3   # float32 arithmetic, any order of operations
+#: The defaults the contract fixes: train(model, x, y, *, steps=500, learning_rate=1e-4,
+#: momentum=0.0).
+DEFAULTS = {"steps": 500, "learning_rate": 1e-4, "momentum": 0.0}
+LARGE_STEPS, LARGE_LEARNING_RATE, LARGE_MOMENTUM = 3, 3e-5, 0.5
+
+# Tolerances. Each is 4-10x the largest deviation measured on the reference (seeds 0-19)
+# between float32 and correct variants: the loss in float64, einsum, mean * count, a
+# reversed difference, row sums first, weights updated by hand in float64.
+# Losses: relative per value (judging.compare: rtol * (|expected| + 5% of the largest)).
+# "Moved": how far training moved each weight (params - initial), relative in norm over
+# all its elements (`_moved_problems`), a far finer test than the weights themselves.
+LOSS_RTOL = 2e-6          # 8 small steps: measured 3.8e-7
+MOVED_RTOL = 2e-6         # measured 4.3e-7; weight decay 1e-4 / an L2 penalty: 7.7e-6 or more
+DEFAULT_LOSS_RTOL = 5e-6  # 500 steps: measured 8.1e-7; a step schedule departs by 6e-2
+DEFAULT_MOVED_RTOL = 5e-6  # measured 1.4e-6; weight decay 1e-4 / L2: 1.2e-5 or more
+LARGE_LOSS_RTOL = 2e-6    # tutorial sizes, 3 steps: measured 2.3e-7
+LARGE_MOVED_RTOL = 1e-5   # measured 1.3e-6
+EVALUATE_RTOL = 2e-6      # measured 2.1e-7 (float64, row sums, einsum, sums of batches of 32)
+#: CUDA against the CPU reference (GPU only; another machine's kernels): kept wide.
+CUDA_RTOL = 1e-3
+
+
+def _sizes(rng: np.random.Generator, *ranges: tuple[int, int]) -> list[int]:
+    return [int(rng.integers(low, high + 1)) for low, high in ranges]
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    """Small data and weights (unprefixed), and the defaults run's ("long."); the large
+    data are drawn in the probes that need them (`_large_inputs`)."""
+    rng = np.random.default_rng([seed, 7])
+    n, d_in, h, d_out = _sizes(rng, (12, 24), (4, 8), (6, 10), (2, 4))
+    data = models.make_data(seed, n, d_in, h, d_out)
+    n, d_in, h, d_out = _sizes(rng, (40, 63), (6, 10), (12, 20), (3, 5))
+    long = models.make_data(int(rng.integers(2**31)), n, d_in, h, d_out)
+    # inputs whose scales span a factor 10: fast and slow directions, so that the loss
+    # still falls late in the run (by 2-10% over the last 100 steps, measured on 60 seeds)
+    long["x"] = long["x"] * rng.permutation(np.geomspace(0.3, 3.0, d_in))
+    data.update({"long." + key: value for key, value in long.items()})
+    data["seed"] = np.array(seed)
+    return data
+
+
+#: The large data by seed, drawn once per worker (a plain dict and function: a student's
+#: worker keeps only the check code its probes reach, `grader.strip`).
+_LARGE: dict[int, dict[str, np.ndarray]] = {}
+
+
+def _large_inputs(seed: int) -> dict[str, np.ndarray]:
+    if seed not in _LARGE:
+        _LARGE.clear()
+        _LARGE[seed] = _draw_large_inputs(seed)
+    return _LARGE[seed]
+
+
+def _draw_large_inputs(seed: int) -> dict[str, np.ndarray]:
+    """The tutorial's sizes or larger, N beyond 64."""
+    rng = np.random.default_rng([seed, 7, 2])
+    n, d_in, h, d_out = _sizes(rng, (65, 127), (1000, 1040), (100, 110), (10, 12))
+    data = {"x": rng.standard_normal((n, d_in), dtype=np.float32),
+            "y": rng.standard_normal((n, d_out), dtype=np.float32)}
+    for prefix in ("", "other_"):
+        data[prefix + "linear1.weight"] = \
+            rng.standard_normal((h, d_in), dtype=np.float32) / np.float32(np.sqrt(d_in))
+        data[prefix + "linear1.bias"] = rng.standard_normal(h, dtype=np.float32) * 0.1
+        data[prefix + "linear2.weight"] = \
+            rng.standard_normal((d_out, h), dtype=np.float32) / np.float32(np.sqrt(h))
+        data[prefix + "linear2.bias"] = rng.standard_normal(d_out, dtype=np.float32) * 0.1
+    return data
+
+
+def _part(inputs, prefix: str) -> dict[str, np.ndarray]:
+    return {key[len(prefix):]: value for key, value in inputs.items() if key.startswith(prefix)}
+
 
 EXERCISE = Exercise(
     name="e07_training",
     title={"en": "A training loop with an optimizer", "ko": "옵티마이저를 쓰는 학습 루프"},
     names=("train", "evaluate", "pick_device"),
-    make_inputs=lambda seed: models.make_data(seed, N, D_IN, H, D_OUT),
+    make_inputs=make_inputs,
     messages={
         "losses_not_list": {
             "en": "train should return a list with one loss per step; got {got}.",
@@ -150,7 +239,70 @@ EXERCISE = Exercise(
             "ko": "CUDA가 있을 때 train이 CPU에 있던 모델을 {devices}(으)로 옮겼습니다: train은 "
                   "모델이 있는 곳에서 실행되고 모델을 그대로 두어야 합니다.",
         },
+        "defaults_run": {
+            "en": "With every default left out, train(model, x, y) must run 500 steps at "
+                  "learning_rate=1e-4 with momentum 0 (the contract's defaults), the whole "
+                  "run as one plain SGD: it does not.",
+            "ko": "기본 인자를 모두 생략한 train(model, x, y)는 learning_rate=1e-4, momentum 0으로 "
+                  "500단계를 실행해야 합니다 (계약의 기본값). 전체 실행이 하나의 평범한 SGD여야 "
+                  "하는데 그렇지 않습니다.",
+        },
+        "label_losses_defaults": {"en": "losses of train(model, x, y)",
+                                  "ko": "train(model, x, y)의 손실"},
+        "when_after_defaults": {"en": "after train(model, x, y)", "ko": "train(model, x, y) 후"},
+        "label_moved": {"en": "{when}: how far {name} moved",
+                        "ko": "{when}: {name}이(가) 움직인 거리"},
+        "moved_off": {
+            "en": "{label}: off by {rel:.2g} of the expected distance (relative, over all "
+                  "its elements).",
+            "ko": "{label}: 기대한 거리에서 {rel:.2g}만큼 (모든 원소에 대해 상대적으로) "
+                  "벗어났습니다.",
+        },
+        "defaults_differ": {
+            "en": "train's signature declares {got}; the contract says {expected}.",
+            "ko": "train의 시그니처가 {got}(으)로 선언되어 있습니다. 계약은 {expected}입니다.",
+        },
+        "departs_late": {
+            "en": "The losses agree with the expected ones for the first {step} steps, then "
+                  "part: something changes as the run goes on (a learning-rate schedule or "
+                  "decay, a step counter).",
+            "ko": "처음 {step}단계까지는 손실이 기대값과 같다가 그 뒤로 달라집니다: 실행 도중 "
+                  "무언가가 바뀝니다 (학습률 스케줄이나 감쇠, 단계 카운터).",
+        },
+        "weights_drift": {
+            "en": "The losses agree but the weights drift away slowly: something adds a small "
+                  "extra pull on every step (weight decay, an L2 penalty, gradient clipping).",
+            "ko": "손실은 맞지만 가중치가 조금씩 어긋납니다: 매 단계 작은 힘이 더해지고 있습니다 "
+                  "(weight decay, L2 페널티, 기울기 클리핑).",
+        },
+        "large_run": {
+            "en": "On data of the tutorial's sizes or larger ({what}), train does not do what "
+                  "it does on small data: use every row of x and y as given, in one batch, and "
+                  "nothing of a fixed size.",
+            "ko": "튜토리얼 크기 이상의 데이터({what})에서 train이 작은 데이터에서와 다르게 "
+                  "동작합니다: 주어진 x와 y의 모든 행을 한 배치로 쓰고, 크기를 고정하지 마세요.",
+        },
+        "label_losses_large": {"en": "losses on the large data", "ko": "큰 데이터에서의 손실"},
+        "when_after_large": {"en": "after train on the large data",
+                             "ko": "큰 데이터로 train 후"},
+        "label_evaluate_large": {"en": "evaluate(model, x, y) with more than 64 rows",
+                                 "ko": "64행보다 많은 데이터에서 evaluate(model, x, y)"},
         # misconceptions
+        "wrong_default": {
+            "en": "a default argument differs from the contract's: the signature must be "
+                  "train(model, x, y, *, steps=500, learning_rate=1e-4, momentum=0.0), and "
+                  "a call that leaves them out must use exactly these values.",
+            "ko": "기본 인자가 계약과 다릅니다: 시그니처는 train(model, x, y, *, steps=500, "
+                  "learning_rate=1e-4, momentum=0.0)이어야 하고, 인자를 생략한 호출은 정확히 "
+                  "이 값을 써야 합니다.",
+        },
+        "learning_rate_changes": {
+            "en": "the learning rate changes during the run (a scheduler, a decay, or a rate "
+                  "computed from the step): the exercise trains with one constant "
+                  "learning_rate for all steps.",
+            "ko": "실행 도중 학습률이 바뀝니다 (스케줄러, 감쇠, 단계로 계산한 학습률): 이 문제는 "
+                  "모든 단계에서 일정한 learning_rate 하나로 학습합니다.",
+        },
         "device_not_from_model": {
             "en": "the data goes to pick_device()'s device (or to \"cuda\"), not to the "
                   "model's: take the device from the model, device = "
@@ -283,6 +435,29 @@ def training_momentum(sub, inputs):
     return _run_train(sub, inputs, MOMENTUM)
 
 
+def _declared_defaults(function) -> dict[str, Any]:
+    """train's own default arguments, as its signature declares them (for the feedback
+    only: the verdict comes from what the call with no arguments does)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {name: parameters[name].default for name in DEFAULTS
+            if name in parameters and parameters[name].default is not inspect.Parameter.empty
+            and isinstance(parameters[name].default, (int, float))}
+
+
+@EXERCISE.probe
+def training_defaults(sub, inputs):
+    """train(model, x, y) with every default left out: 500 steps at learning_rate 1e-4."""
+    long = _part(inputs, "long.")
+    model = models.build(long)
+    x, y = models.tensors(long)
+    losses = sub.train(model, x, y)
+    return {"losses": _as_list(losses), "params": models.params(model),
+            "declared": _declared_defaults(sub.train)}
+
+
 @EXERCISE.probe
 def evaluation(sub, inputs):
     model = models.build(inputs)
@@ -290,9 +465,13 @@ def evaluation(sub, inputs):
     ((model(x) - y) ** 2).sum().backward()     # gradients evaluate must leave alone
     before = {"params": models.params(model), "grads": models.grads(model)}
     value = sub.evaluate(model, x, y)
-    return {"value": value, "before": before,
-            "after": {"params": models.params(model), "grads": models.grads(model)},
-            "requires_grad": {n: bool(p.requires_grad) for n, p in model.named_parameters()}}
+    found = {"value": value, "before": before,
+             "after": {"params": models.params(model), "grads": models.grads(model)},
+             "requires_grad": {n: bool(p.requires_grad) for n, p in model.named_parameters()}}
+    large = _large_inputs(int(inputs["seed"]))   # N beyond 64: no size known in advance
+    model = models.build(large)
+    found["value_large"] = sub.evaluate(model, *models.tensors(large))
+    return found
 
 
 @EXERCISE.probe
@@ -430,6 +609,28 @@ def on_cuda(sub, inputs):
             "value": value}
 
 
+# Last: a submission that ignores `steps` runs 500 steps here, at the tutorial's sizes, and
+# may run out of time; every other probe has given its result by then.
+@EXERCISE.probe
+def training_large(sub, inputs):
+    large = _large_inputs(int(inputs["seed"]))
+    model = models.build(large)
+    x, y = models.tensors(large)
+    losses = sub.train(model, x, y, steps=LARGE_STEPS, learning_rate=LARGE_LEARNING_RATE,
+                       momentum=LARGE_MOMENTUM)
+    # how far each weight moved, taken here: the grader does not draw the large data
+    return {"losses": _as_list(losses), "moved": _moved_in_worker(model, large),
+            "sizes": [int(n) for n in (*large["x"].shape, *large["linear1.weight"].shape[:1],
+                                          large["y"].shape[1])]}
+
+
+def _moved_in_worker(model, initial) -> dict[str, Any]:
+    import torch
+
+    return {name: param.detach().cpu() - torch.tensor(initial[name], dtype=torch.float32)
+            for name, param in model.named_parameters()}
+
+
 # ------------------------------------------------------------------ judges (grader side)
 
 def _scalar(value: Any) -> Any:
@@ -450,7 +651,7 @@ def _loss_values(got: Any) -> np.ndarray | None:
     return as_array([_scalar(v) for v in got])
 
 
-def _trajectory(got: Any, want: Any, label: str):
+def _trajectory(got: Any, want: Any, label, rtol: float = LOSS_RTOL):
     have = _loss_values(got)
     if have is None:
         return failed(t("losses_not_list", got=kind_of(got)))
@@ -460,8 +661,58 @@ def _trajectory(got: Any, want: Any, label: str):
         return failed(t("no_losses"))
     if have.size != len(want):
         return failed(t("wrong_length", label=label, expected=len(want), got=have.size))
-    problems = compare(label, have, list(want), RTOL)
+    problems = compare(label, have, list(want), rtol)
     return failed(*problems) if problems else passed()
+
+
+def _initial(inputs, prefix: str = "") -> dict[str, np.ndarray]:
+    """The weights a probe's model started from, as float32 held them (widened exactly)."""
+    return {name: np.asarray(inputs[prefix + name], dtype=np.float32).astype(np.float64)
+            for name in ("linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias")}
+
+
+def _moved(params: Any, start: dict[str, np.ndarray]) -> dict[str, Any]:
+    """How far each weight moved from `start` (as is where it cannot be subtracted)."""
+    params = params if isinstance(params, dict) else {}
+    moved = {}
+    for name, origin in start.items():
+        have = as_array(params.get(name))
+        moved[name] = have - origin if have is not None and have.shape == origin.shape \
+            else params.get(name)
+    return moved
+
+
+def _moved_problems(got: dict, want: dict, rtol: float, when) -> list:
+    """How far each weight moved against the reference, as one relative error per weight
+    (over all its elements, in norm): rounding scatters at random across the elements, a
+    penalty or a decay pulls every one of them the same way, so the norm tells them apart
+    best (see the tolerances)."""
+    problems = []
+    for name, expected in want.items():
+        label = t("label_moved", when=when, name=name)
+        have, wanted = as_array(got.get(name)), as_array(expected)
+        if have is None or wanted is None or have.shape != wanted.shape:
+            problems += compare(label, got.get(name), expected)
+            continue
+        if not np.all(np.isfinite(have)):
+            problems.append(t("nonfinite", label=label))
+            continue
+        size = float(np.linalg.norm(wanted))
+        error = float(np.linalg.norm(have - wanted))
+        if error > rtol * size + 1e-12:
+            problems.append(t("moved_off", label=label, rel=error / (size or 1.0)))
+    return problems
+
+
+def _departure(got: Any, want: Any, rtol: float) -> int | None:
+    """The first step whose loss is off the expected one (None: none, or not comparable)."""
+    have, expected = _loss_values(got), as_array(list(want))
+    if have is None or expected is None or have.shape != expected.shape:
+        return None
+    for index in range(expected.size):
+        if compare("", have[index], expected[index], rtol):
+            return index
+    return None
 
 
 @EXERCISE.check(points=2, probe="training")
@@ -471,13 +722,57 @@ def train_losses(ctx):
 
 @EXERCISE.check(points=2, probe="training_momentum")
 def train_momentum(ctx):
-    return _trajectory(ctx.out["losses"], ctx.ref["losses"], t("label_losses_momentum", momentum=MOMENTUM))
+    return _trajectory(ctx.out["losses"], ctx.ref["losses"],
+                       t("label_losses_momentum", momentum=MOMENTUM))
 
 
 @EXERCISE.check(points=1, probe="training")
 def train_weights(ctx):
-    problems = compare_named(ctx.out["params"], ctx.ref["params"], RTOL, t("when_after_train"))
+    start = _initial(ctx.inputs)
+    problems = _moved_problems(_moved(ctx.out["params"], start),
+                               _moved(ctx.ref["params"], start), MOVED_RTOL,
+                               t("when_after_train"))
     return failed(*problems) if problems else passed()
+
+
+@EXERCISE.check(points=2, probe="training_defaults")
+def train_defaults(ctx):
+    """train(model, x, y): the whole default run, its losses and where the weights end."""
+    declared = ctx.out.get("declared") or {}
+    wrong = {name: value for name, value in declared.items() if value != DEFAULTS[name]}
+    lines = [t("defaults_differ", got=", ".join(f"{k}={v}" for k, v in sorted(wrong.items())),
+               expected="steps=500, learning_rate=1e-4, momentum=0.0")] if wrong else []
+    verdict = _trajectory(ctx.out["losses"], ctx.ref["losses"], t("label_losses_defaults"),
+                          DEFAULT_LOSS_RTOL)
+    if not verdict.passed:
+        step = _departure(ctx.out["losses"], ctx.ref["losses"], DEFAULT_LOSS_RTOL)
+        if step is not None and step >= 3:
+            lines.append(t("departs_late", step=step))
+        return failed(t("defaults_run"), *verdict.lines, *lines)
+    start = _initial(ctx.inputs, "long.")
+    problems = _moved_problems(_moved(ctx.out["params"], start),
+                               _moved(ctx.ref["params"], start), DEFAULT_MOVED_RTOL,
+                               t("when_after_defaults"))
+    if problems:
+        return failed(t("defaults_run"), *problems, t("weights_drift"), *lines)
+    return passed()
+
+
+@EXERCISE.check(points=1, probe="training_large")
+def train_large(ctx):
+    """A few steps at the tutorial's sizes or larger, N beyond 64 rows."""
+    verdict = _trajectory(ctx.out["losses"], ctx.ref["losses"], t("label_losses_large"),
+                          LARGE_LOSS_RTOL)
+    if not verdict.passed:
+        return failed(_large_run(ctx), *verdict.lines)
+    problems = _moved_problems(ctx.out["moved"] if isinstance(ctx.out["moved"], dict) else {},
+                               ctx.ref["moved"], LARGE_MOVED_RTOL, t("when_after_large"))
+    return failed(_large_run(ctx), *problems) if problems else passed()
+
+
+def _large_run(ctx):
+    n, d_in, h, d_out = ctx.ref["sizes"]
+    return t("large_run", what=f"N={n}, D_in={d_in}, H={h}, D_out={d_out}")
 
 
 @EXERCISE.check(points=1, probe="training")
@@ -500,7 +795,10 @@ def losses_are_floats(ctx):
 @EXERCISE.check(points=1, probe="evaluation")
 def evaluate_loss(ctx):
     value = ctx.out["value"]
-    problems = compare("evaluate(model, x, y)", _scalar(value), ctx.ref["value"])
+    problems = compare("evaluate(model, x, y)", _scalar(value), ctx.ref["value"],
+                       EVALUATE_RTOL) + \
+        compare(t("label_evaluate_large"), _scalar(ctx.out["value_large"]),
+                ctx.ref["value_large"], EVALUATE_RTOL)
     if problems:
         return failed(*problems)
     if not is_real_number(value):
@@ -589,11 +887,12 @@ def device_choice(ctx):
 def train_on_cuda(ctx):
     if not str(ctx.out["device"]).startswith("cuda"):
         return failed(t("model_left_device", device=ctx.out["device"]))
-    verdict = _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses on CUDA")
+    verdict = _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses on CUDA", CUDA_RTOL)
     if not verdict.passed:
         return verdict
-    problems = compare_named(ctx.out["params"], ctx.ref["params"], RTOL, t("when_after_train_cuda")) + \
-        compare("evaluate on CUDA", _scalar(ctx.out["value"]), ctx.ref["value"], RTOL)
+    problems = compare_named(ctx.out["params"], ctx.ref["params"], CUDA_RTOL,
+                             t("when_after_train_cuda")) + \
+        compare("evaluate on CUDA", _scalar(ctx.out["value"]), ctx.ref["value"], CUDA_RTOL)
     return failed(*problems) if problems else passed()
 
 
@@ -619,7 +918,7 @@ def _trained_a_copy(ctx) -> bool:
     if not _trajectory(ctx.out["losses"], ctx.ref["losses"], "losses").passed:
         return False
     initial = {name: ctx.inputs[name] for name in ctx.ref["params"]}
-    return not compare_named(ctx.out["params"], initial, RTOL)
+    return not compare_named(ctx.out["params"], initial, 1e-7)
 
 
 # Before "no_update": both leave the given model unchanged; only a copy gets the right losses.
@@ -639,6 +938,28 @@ def _length_differs(ctx) -> bool:
 
 EXERCISE.misconception("ignores_steps", checks=("train_losses", "train_momentum"),
                        detect=_length_differs)(None)
+
+
+def _wrong_default(ctx) -> bool:
+    """The signature declares another default, or the call without arguments does not run
+    500 steps."""
+    declared = ctx.out.get("declared") or {}
+    return any(value != DEFAULTS[name] for name, value in declared.items()) or \
+        _length_differs(ctx)
+
+
+def _learning_rate_changes(ctx) -> bool:
+    """The first steps are right (so are the loss and the starting rate), and later the
+    losses part far beyond round-off: the rate changed during the run."""
+    step = _departure(ctx.out["losses"], ctx.ref["losses"], DEFAULT_LOSS_RTOL)
+    return step is not None and step >= 3 and \
+        bool(compare("", _loss_values(ctx.out["losses"]), ctx.ref["losses"],
+                     100 * DEFAULT_LOSS_RTOL))
+
+
+EXERCISE.misconception("wrong_default", checks=("train_defaults",), detect=_wrong_default)(None)
+EXERCISE.misconception("learning_rate_changes", checks=("train_defaults",),
+                       detect=_learning_rate_changes)(None)
 
 
 @hookimpl

@@ -175,7 +175,7 @@ def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int],
         if mode == "exercise":
             run_notebook_exercise(exercise, job, result_fd, check_code)
         else:
-            run_job(exercise, job, result_fd)
+            run_job(exercise, job, result_fd, check_code)
     return worker_main
 
 
@@ -432,7 +432,9 @@ def _prepare(job: dict[str, Any]) -> set[str]:
     return filenames
 
 
-def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
+def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int,
+            check_code: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+            ) -> None:
     _Channel.fd = result_fd
     filenames = _prepare(job)
     _arm_where_timer(float(job["limits"]["timeout"]), filenames)
@@ -444,7 +446,19 @@ def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int) -> None:
     if load_error is not None:
         send({"kind": "done"})
         return
+    _refuse_check_code(exercise, job, names, check_code)
     _run_probes(exercise, job, names, filenames)
+
+
+def _refuse_check_code(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any],
+                       check_code: tuple[frozenset[str], frozenset[str]]) -> None:
+    """A student's public names that are (or hold) the grader's check code: a violation."""
+    if job["role"] != "student":
+        return
+    taken = _taken_from_check_code([names[n] for n in exercise.names if n in names],
+                                   *check_code)
+    if taken:
+        send({"kind": "violation", "what": f"use {taken}"})
 
 
 #: A notebook's state, as its top-level code left it; its exercise workers fork from it.
@@ -490,11 +504,7 @@ def run_notebook_exercise(exercise: Exercise, job: dict[str, Any], result_fd: in
     if job.get("violation"):
         send({"kind": "violation", "what": job["violation"]})
     names, filenames = _NOTEBOOK["names"], _NOTEBOOK["filenames"]
-    if job["role"] == "student":
-        taken = _taken_from_check_code([names[n] for n in exercise.names if n in names],
-                                       *check_code)
-        if taken:
-            send({"kind": "violation", "what": f"use {taken}"})
+    _refuse_check_code(exercise, job, names, check_code)
     _without_cuda_if_lost()
     _arm_where_timer(float(job["limits"]["timeout"]), filenames)
     missing = [n for n in exercise.names if n not in names]
@@ -519,9 +529,9 @@ def _taken_from_check_code(roots: list[Any], modules: frozenset[str],
                            folders: frozenset[str], budget: int = 5000) -> str:
     """What of the grader's check code the submission's public names hold, if any.
 
-    A notebook's top-level code runs in a worker that keeps the probes of all its
-    exercises, and some of them (e07's, e08's) build the grader's reference models: a
-    cell could take one (the reference TwoLayerNet) as its own. Followed: classes and
+    A worker keeps the probes of its exercise (a notebook's, of all its exercises), and
+    some of them (e07's, e08's) use the grader's reference models: a submission could
+    take one (the reference TwoLayerNet, train) as its own. Followed: classes and
     their bases and methods, functions and what their code names (globals), closures
     and defaults, bound methods, partials and small containers; `budget` objects at most.
     """

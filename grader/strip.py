@@ -19,6 +19,7 @@ above the fork point, and an emptied module is empty for every path to it.
 
 from __future__ import annotations
 
+import dis
 import sys
 import types
 from typing import Any, Iterable, Iterator, Mapping
@@ -33,6 +34,34 @@ def _code_names(code: types.CodeType) -> Iterator[str]:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             yield from _code_names(const)
+
+
+_GLOBAL_LOADS = ("LOAD_GLOBAL", "LOAD_NAME")
+_ATTRIBUTE_LOADS = ("LOAD_ATTR", "LOAD_METHOD")
+
+
+def _module_attributes(code: types.CodeType, module_names: set[str]) -> dict[str, set[str]]:
+    """For each global of `module_names` the code loads, the attributes it takes of it
+    right away (`models.build(...)`: {"models": {"build"}}); None where the module itself
+    is passed on or kept (then any of its attributes may be used)."""
+    used: dict[str, set[str] | None] = {}
+    codes = [code]
+    while codes:
+        current = codes.pop()
+        codes.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        instructions = [i for i in dis.get_instructions(current)
+                        if i.opname not in ("CACHE", "EXTENDED_ARG", "PRECALL")]
+        for index, instruction in enumerate(instructions):
+            if instruction.opname not in _GLOBAL_LOADS or instruction.argval not in module_names:
+                continue
+            following = instructions[index + 1] if index + 1 < len(instructions) else None
+            name = instruction.argval
+            if following is not None and following.opname in _ATTRIBUTE_LOADS:
+                if used.get(name, set()) is not None:
+                    used.setdefault(name, set()).add(following.argval)
+            else:
+                used[name] = None
+    return used
 
 
 def _check_modules(exercises: Mapping[str, Exercise]) -> dict[str, types.ModuleType]:
@@ -63,18 +92,27 @@ def _reached(roots: list[Any], modules: dict[str, types.ModuleType]) -> dict[str
         elif isinstance(obj, types.FunctionType):
             names = set(_code_names(obj.__code__))
             home = by_dict.get(id(obj.__globals__))
+            check_modules = {name for name in names
+                             if id(obj.__globals__.get(name)) in by_module}
+            attributes = _module_attributes(obj.__code__, check_modules) if check_modules \
+                else {}
             for name in names:
-                if name in obj.__globals__:
-                    if home is not None:
-                        reached[home].add(name)
-                    value = obj.__globals__[name]
+                if name not in obj.__globals__:
+                    continue
+                if home is not None:
+                    reached[home].add(name)
+                value = obj.__globals__[name]
+                owner = by_module.get(id(value))
+                if owner is None:
                     stack.append(value)
-                    owner = by_module.get(id(value))
-                    if owner is not None:  # module.attr: the attribute names it may use
-                        for attr in names:
-                            if attr in vars(value):
-                                reached[owner].add(attr)
-                                stack.append(vars(value)[attr])
+                    continue
+                # module.attr: only the attributes this code takes of it (all of them
+                # where the module is passed on: then nothing can be told)
+                taken = attributes.get(name, set())
+                for attr in (vars(value) if taken is None else taken):
+                    if attr in vars(value):
+                        reached[owner].add(attr)
+                        stack.append(vars(value)[attr])
             for cell in obj.__closure__ or ():
                 try:
                     stack.append(cell.cell_contents)

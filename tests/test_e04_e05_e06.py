@@ -9,8 +9,10 @@ import sys
 
 import pytest
 
+import numpy as np
+
 from conftest import ROOT, exercise_result
-from grader.checks import e04_my_relu, e05_two_layer_net, e06_dynamic_net
+from grader.checks import e04_my_relu, e05_two_layer_net, e06_dynamic_net, modules_common
 from grader.messages import LANGUAGES
 
 
@@ -492,3 +494,137 @@ def test_e04_gradient_at_zero_is_zero_or_upstream(grade):
     _assert_fails(result, "backward_values", others_pass=("gradcheck_float64",
                                                           "grad_output_untouched"))
     assert "exactly 0" in _check(result, "backward_values").feedback
+
+
+# ====================================================================== issue 9: probes
+
+SEEDS = (0, 1, 2, 77, 1234, 2**31 - 5)
+
+
+def _is_power_of_two(value: int) -> bool:
+    return value & (value - 1) == 0
+
+
+@pytest.mark.parametrize("module", [e04_my_relu, e05_two_layer_net, e06_dynamic_net])
+def test_every_input_changes_with_the_seed(module):
+    """--seed changes every input (shapes of the large probes too): nothing is a constant
+    a student could know in advance."""
+    first, second = module.make_inputs(3), module.make_inputs(4)
+    assert first.keys() == second.keys()
+    for key in first:
+        assert first[key].shape != second[key].shape or \
+            not np.array_equal(first[key], second[key]), key
+    shapes = {module.make_inputs(seed)[next(k for k in first if "large" in k and "x" in k)].shape
+              for seed in SEEDS}
+    assert len(shapes) > 1
+
+
+@pytest.mark.parametrize("module, first, last", [
+    (e05_two_layer_net, "linear1", "linear2"),
+    (e06_dynamic_net, "input_linear", "output_linear")])
+def test_large_probes_are_at_the_tutorial_sizes_or_larger(module, first, last):
+    """N beyond any power of two a student might batch by, D_in >= 1000, H >= 100,
+    D_out >= 10; no ReLU input within float32 rounding of 0 (so every correct answer's
+    gradients match); for e06, every depth's output clearly apart from the others."""
+    for seed in SEEDS:
+        inputs = module.make_inputs(seed)
+        sizes = modules_common.sizes_of(inputs, modules_common.LARGE, first, last)
+        assert sizes["n"] > 64 and not _is_power_of_two(sizes["n"]), sizes
+        assert sizes["d_in"] >= 1000 and sizes["h"] >= 100 and sizes["d_out"] >= 10, sizes
+        weights = module.weights_of(inputs, modules_common.LARGE)
+        x = inputs[modules_common.LARGE + "x"]
+        steps = module.STEPS if module is e05_two_layer_net else e06_dynamic_net.steps(3)
+        assert modules_common.clear_of_kinks(x, steps, weights), seed
+        if module is e06_dynamic_net:
+            assert e06_dynamic_net._depths_apart(weights, x), seed
+
+
+def test_e04_large_inputs_are_odd_sized_with_zeros_and_values_beside_zero():
+    for seed in SEEDS:
+        inputs = e04_my_relu.make_inputs(seed)
+        big, odd = inputs["large_x_float32"], inputs["large_x_float64"]
+        assert big.shape[0] > 64 and big.shape[1] >= 100 and odd.shape[0] % 2 == 1
+        for x in (big, odd):
+            assert not any(_is_power_of_two(n) for n in x.shape)
+            assert np.sum(x == 0) >= 10 and np.sum((x != 0) & (np.abs(x) < 1e-2)) >= 30
+            assert np.max(x) > 6   # a ReLU6 shows
+
+
+# ====================================================================== issue 9: e06 statistics
+
+def _binomial_tail(n: int, p: float, low: int, high: int) -> float:
+    """P(X < low) + P(X > high) for X ~ Bin(n, p), exactly (in log space)."""
+    from math import exp, lgamma, log, log1p
+    total = 0.0
+    for k in list(range(0, max(low, 0))) + list(range(high + 1, n + 1)):
+        total += exp(lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * log(p)
+                     + (n - k) * log1p(-p))
+    return total
+
+
+def test_e06_statistics_fail_a_correct_model_less_than_once_in_a_billion_runs():
+    """The union bound the module's docstring states, recomputed independently."""
+    draws = e06_dynamic_net.DRAWS
+    least, most = e06_dynamic_net.binomial_bounds(draws, 1 / 4)
+    counts = 4 * _binomial_tail(draws, 1 / 4, least, most)
+    pair_least, _ = e06_dynamic_net.binomial_bounds(draws // 2, 1 / 16)
+    pairs = 16 * _binomial_tail(draws // 2, 1 / 16, pair_least, draws // 2)
+    constant = e06_dynamic_net.INSTANCES * 4 * 0.25 ** e06_dynamic_net.CALLS
+    assert counts + pairs + constant < 1e-9, (counts, pairs, constant)
+    # while a coin flip per layer (depths 0 and 3 at 1/8 each) is caught almost surely
+    assert 1 - _binomial_tail(draws, 1 / 8, least, most) < 1e-6
+
+
+E06_INIT = ("self.input_linear = nn.Linear(D_in, H)\nself.middle_linear = nn.Linear(H, H)\n"
+            "self.output_linear = nn.Linear(H, D_out)")
+E06_BUSY = "sum(i * i for i in range(6000))  # ~10x the reference's forward pass\n"
+
+
+def test_e06_a_slow_model_gets_the_same_verdict(grader, tmp_path):
+    """The depth statistics use a fixed number of draws: a correct model made about ten
+    times slower (a fixed amount of work in forward, no clock) gets the same verdict,
+    also when it seeds its own generator once, and so does a slow wrong one."""
+    from conftest import write_submission
+    from grader.loaders import load_paths
+
+    models = {
+        "global": (E06_LOOP.format(depth="random.randint(0, 3)"), ""),
+        "own_generator": (E06_LOOP.format(depth="self.rng.randint(0, 3)"),
+                          E06_INIT + "\nself.rng = random.Random(0)"),
+        "coin_flips": ("""
+            h = torch.relu(self.input_linear(x))
+            for _ in range(3):
+                if random.random() < 0.5:
+                    h = torch.relu(self.middle_linear(h))
+            return self.output_linear(h)""", ""),
+    }
+    submissions = []
+    for name, (forward, init) in models.items():
+        for speed, prefix in (("fast", ""), ("slow", E06_BUSY)):
+            source = e06(prefix + _dedent(forward), init=init)
+            directory = write_submission(tmp_path / f"{name}-{speed}", {f"{E06}.py": source})
+            submissions.append(load_paths([directory], f"{name}-{speed}"))
+    results = {r.id: exercise_result(r, E06) for r in grader.grade_many(submissions, [E06])}
+    for name in models:
+        fast, slow = results[f"{name}-fast"], results[f"{name}-slow"]
+        assert [(c.name, c.status, c.score) for c in fast.checks] == \
+            [(c.name, c.status, c.score) for c in slow.checks], name
+        assert fast.full_marks == (name != "coin_flips"), [c.feedback for c in fast.checks]
+
+
+def test_e06_own_generator_seeded_once_passes_reseeded_every_call_fails(grade):
+    seeded_once = e06(E06_LOOP.format(depth="self.rng.randint(0, 3)"),
+                      init=E06_INIT + "\nself.rng = random.Random(0)")
+    _assert_full_marks(_result(grade, E06, seeded_once))
+    reseeded = e06("random.seed(0)\n" + _dedent(E06_LOOP.format(depth="random.randint(0, 3)")))
+    result = _result(grade, E06, reseeded)
+    _assert_fails(result, "every_depth_drawn", "depth_fixed")
+    _assert_fails(result, "drawn_every_call", "depth_fixed")
+
+
+def test_e06_depth_from_a_counter_is_a_pattern(grade):
+    result = _result(grade, E06, e06('self.calls = getattr(self, "calls", -1) + 1\n'
+                                     + _dedent(E06_LOOP.format(depth="self.calls % 4"))))
+    _assert_fails(result, "every_depth_drawn", "depth_pattern",
+                  others_pass=("outputs_match_a_depth", "drawn_every_call", "large_batch"))
+    assert "0\u21920: 0" in _check(result, "every_depth_drawn").feedback

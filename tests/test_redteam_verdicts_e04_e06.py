@@ -143,7 +143,7 @@ for _ in range({depth}):
 return self.output_linear(h)"""
 
 # About ten times the reference's forward pass (~30 us here), as a fixed amount of work.
-BUSY = "sum(i * i for i in range(4000))\n"
+BUSY = "sum(i * i for i in range(6000))\n"
 
 E06_CORRECT = {
     # one generator of its own, seeded once: every instance repeats the same draws, but

@@ -34,9 +34,10 @@ or from a cell in this notebook (`!` lines are skipped when the notebook is grad
     !python -m grader {out}
 
 Keep the function and class names as they are; the grader looks for them. Cells run
-from top to bottom when graded: a cell that fails is reported with its number, and
-the cells after it still run. Lines starting with `%` or `!` are skipped, and so is
-any cell that starts with `%%`.
+from top to bottom when graded, once: a cell that fails is reported with its number,
+and the cells after it still run. Your own demos and experiments at top level have
+120 seconds in all; each exercise is then checked on what the notebook defined.
+Lines starting with `%` or `!` are skipped, and so is any cell that starts with `%%`.
 """
 
 

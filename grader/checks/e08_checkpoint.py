@@ -470,6 +470,8 @@ def weights_only_file(ctx):
         return failed(line)
     except checkpoint_file.Unreadable as exc:
         return failed(t("not_weights_only", error=str(exc)))
+    except Exception as exc:  # noqa: BLE001 - whatever else a hostile file provokes: a verdict
+        return failed(t("not_weights_only", error=f"{type(exc).__name__} while reading it"))
     problems, rounded = _file_problems(decoded, ctx.inputs)
     if not problems:
         return passed()

@@ -65,7 +65,7 @@ def _decode_array(obj: dict[str, Any]) -> np.ndarray:
 
 def _float(x: float) -> Any:
     # JSON has no NaN/inf; keep them as tagged strings.
-    return x if math.isfinite(x) else {"__float__": repr(x)}
+    return x if math.isfinite(x) else {"__float__": repr(float(x))}  # np.float64 too
 
 
 def to_plain(value: Any, depth: int = 0) -> Any:

@@ -119,6 +119,10 @@ E05_BUGS = {
         h = F.linear(x.half(), self.linear1.weight.half(), self.linear1.bias.half()).relu()
         return F.linear(h, self.linear2.weight.half(), self.linear2.bias.half()).float()"""),
         {"large_batch": ANY}),
+    # a "leaky" ReLU with a tiny slope: off by 0.1% of the negative pre-activations
+    "leaky_relu_tiny_slope": (two_layer(
+        "return self.linear2(F.leaky_relu(self.linear1(x), 1e-3))"),
+        {"forward_output": ANY, "large_batch": ANY}),
     "small_dropout_left_in": (two_layer(
         "return self.linear2(F.dropout(F.relu(self.linear1(x)), p=0.002))"),
         {"large_batch": "random_in_forward"}),
@@ -152,6 +156,9 @@ E06_CORRECT = {
                                       init="self.rng = random.Random(0)"),
     "own_generator_seeded_0_slow": dynamic(BUSY + LOOP.format(depth="self.rng.randint(0, 3)"),
                                            init="self.rng = random.Random(0)"),
+    "torch_generator_seeded_in_init": dynamic(
+        LOOP.format(depth="int(torch.randint(0, 4, (1,), generator=self.gen))"),
+        init="self.gen = torch.Generator().manual_seed(0)"),
     "global_random_slow": dynamic(BUSY + LOOP.format(depth="random.randint(0, 3)")),
     "float64_inside": dynamic("""
         h = F.linear(x.double(), self.input_linear.weight.double(),

@@ -187,11 +187,10 @@ EXERCISE = Exercise(
         "large_depth_unmatched": {
             "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
                   "D_out={d_out}), call {call} gave an output that matches none of depths "
-                  "0 to 3: the model must work for any batch size and layer sizes, not only "
-                  "small or power-of-two ones.",
+                  "0 to 3 (with the grader's weights).",
             "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 {call}번째 "
-                  "호출의 출력이 깊이 0~3 중 어느 것과도 맞지 않습니다: 모델은 작거나 2의 "
-                  "거듭제곱인 크기만이 아니라 어떤 배치 크기와 층 크기에서도 동작해야 합니다.",
+                  "호출의 출력이 (채점기의 가중치로 계산한) 깊이 0~3 중 어느 것과도 맞지 "
+                  "않습니다.",
         },
         "large_gradients_wrong": {
             "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
@@ -657,7 +656,8 @@ def large_batch(ctx):
         if depth is None:
             if not isinstance(got, TensorData) or got.shape != expected[0][0].shape:
                 return failed(t("large_depth_unmatched", call=index, **about),
-                              *mc.output_problems("forward(x)", got, expected[0][0]))
+                              *mc.output_problems("forward(x)", got, expected[0][0]),
+                              *mc.rows_hint(got, expected[0][0]))
             return failed(t("large_depth_unmatched", call=index, **about))
         grads = call.get("grads") or {}
         for key, want in expected[depth][1].items():

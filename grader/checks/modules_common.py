@@ -109,6 +109,13 @@ MESSAGES = {
               "크기만이 아니라 어떤 배치 크기와 층 크기에서도 동작해야 합니다 (코드에 크기를 "
               "적어 두지 마세요).",
     },
+    "large_rows": {
+        "en": "Every row of x must give one row of the output, whatever N is: no size "
+              "written into the code (the tutorial's N=64, say), and no batch of rows left "
+              "out.",
+        "ko": "N이 얼마든 x의 각 행이 출력의 한 행이 되어야 합니다: 코드에 크기(예: 튜토리얼의 "
+              "N=64)를 적어 두지 말고, 어떤 행 묶음도 빠뜨리지 마세요.",
+    },
     # misconceptions shared by e05 and e06
     "bias_missing": {
         "en": "a layer was built without its bias (nn.Linear(..., bias=False)): every layer "
@@ -373,6 +380,14 @@ def matches_many(stack: Any, expected: np.ndarray, rtol: float = MODULE_RTOL) ->
     with np.errstate(invalid="ignore"):
         within = np.all(np.abs(have - want) <= tolerance(want, rtol), axis=axes)
     return finite & within
+
+
+def rows_hint(got: Any, expected: np.ndarray) -> list[Text]:
+    """The large probes' hint when an output's shape is not the expected one."""
+    have = as_array(got)
+    if have is not None and have.shape != expected.shape:
+        return [t("large_rows")]
+    return []
 
 
 def output_problems(label: str, got: Any, expected: np.ndarray) -> list[Text]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import tempfile
 import textwrap
@@ -447,7 +448,9 @@ def test_processes_started_at_import_and_in_functions_die_with_the_worker(grade)
     # zygote must kill what the worker started, also what left its process group.
     marker = f"torchkit-hostile-{uuid.uuid4().hex}"
     spawn = SPAWN.replace(MARKER, marker)
-    report = grade({f"{VICTIM}.py": around(spawn) + spawn})
+    # in the first call only: e01's probes call the functions many times
+    once = "if not globals().get('_spawned'):\n    globals()['_spawned'] = True\n"
+    report = grade({f"{VICTIM}.py": around(once + textwrap.indent(spawn, "    ")) + spawn})
     assert exercise_result(report, VICTIM).full_marks
     assert not _no_strays_left(marker)
 
@@ -599,55 +602,87 @@ def test_a_notebook_that_runs_the_grader_on_itself_does_not_recurse(grade):
 # child process, beside the kit's solution of NEIGHBOUR; "alice" hands in every solution.
 # All of them are graded in ONE batch through the command line (in a session of its own,
 # under a wall-clock bound): so the attacks meet the real grader's frames, and a run the
-# attacks hang or kill is a failed test, not a hung one. Every attempt prints "ESCAPED:"
-# when the forbidden action worked and "REFUSED:" when the sandbox refused it.
+# attacks hang or kill is a failed test, not a hung one. The batch runs the grader of a
+# fresh copy of the kit, which the attacks target: whatever they change there is theirs.
+# Every attempt prints "ESCAPED:" when the forbidden action worked and "REFUSED:" when
+# the sandbox refused it.
 
 CONFINED = confine.available()
 FILESYSTEM_CONFINED = CONFINED["filesystem"] == "landlock"
 NETWORK_CONFINED = CONFINED["network"] == "isolated"
 NEIGHBOUR = "e02_tensor_grads"
 #: A whole hostile batch ends within this many seconds (generous: "bounded", not a benchmark).
-BATCH_BOUND = 180
+BATCH_BOUND = 240
+#: Per exercise in the hostile batch: none of its attacks runs long when refused (and one
+#: that hangs the grader is caught by BATCH_BOUND), so this only keeps a busy machine from
+#: turning a slow probe into a timeout.
+ATTACK_TIMEOUT = 30
 KIT_PARTS = ("grader", "solutions", "exercises", "README.md", "pyproject.toml")
+KIT_IS_A_GIT_CHECKOUT = (ROOT / ".git").exists() and bool(shutil.which("git"))
 #: What an attack appends to a kit file (removed again by `_undo_damage` if it got there).
 APPENDED = f"\n# {MARKER}\n"
 
 
-def _kit_files() -> list[Path]:
+def _kit_files(kit: Path) -> list[Path]:
     files = []
     for part in KIT_PARTS:
-        path = ROOT / part
+        path = kit / part
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return files
 
 
-def _kit_hashes() -> dict[str, str]:
-    """Every kit file (compiled caches aside: another run may rewrite them) by its hash."""
+def _kit_hashes(kit: Path) -> dict[str, str]:
+    """Every kit file (compiled caches aside: the grader itself writes them) by its hash."""
     import hashlib
 
-    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in _kit_files() if "__pycache__" not in p.parts}
+    return {str(p.relative_to(kit)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in _kit_files(kit) if "__pycache__" not in p.parts}
 
 
-def _damage() -> list[str]:
-    """Kit files (compiled caches too) that hold an attack's marker, or are named after it."""
-    marked = [str(p) for p in _kit_files() if MARKER.encode() in p.read_bytes()]
-    named = [str(p) for part in KIT_PARTS if (ROOT / part).is_dir()
-             for p in (ROOT / part).rglob(f"*{MARKER}*")]
-    return marked + named + [str(p) for p in Path(tempfile.gettempdir()).glob(f"*{MARKER}*")]
+def _numpy_file() -> Path:
+    import numpy
+
+    return Path(numpy.__file__).parent / "version.py"
 
 
-def _undo_damage() -> None:
+def _damage(kit: Path) -> list[str]:
+    """Files that hold an attack's marker, or are named after it: in the kit (compiled
+    caches too), numpy, the system's temporary folder."""
+    marked = [str(p) for p in [*_kit_files(kit), _numpy_file()] if MARKER.encode() in p.read_bytes()]
+    named = [str(p) for p in [*kit.rglob(f"*{MARKER}*"),
+                              *Path(tempfile.gettempdir()).glob(f"*{MARKER}*")]]
+    return marked + named
+
+
+def _undo_damage(kit: Path) -> None:
     """Take back what an attack managed to write (only ever run when a defence failed)."""
-    import shutil
-
-    for path in _damage():
+    for path in _damage(kit):
         target = Path(path)
         if MARKER in target.name:
             shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink()
         else:
             text = target.read_bytes().replace(APPENDED.encode(), b"")
             target.write_bytes(text.replace(f"# {MARKER}\n".encode(), b""))
+
+
+def _copy_of_the_kit(kit: Path) -> Path:
+    """The kit as it is now, for the hostile batch to be graded from: what an attack changed
+    there is seen exactly (nobody else edits it), and the real kit is never at risk. Where
+    the kit is a git checkout, so is the copy (its solutions committed), as on a course's
+    grading machine."""
+    import subprocess
+
+    for part in KIT_PARTS:
+        if (ROOT / part).is_dir():
+            shutil.copytree(ROOT / part, kit / part, symlinks=True)
+        else:
+            shutil.copy2(ROOT / part, kit / part)
+    if KIT_IS_A_GIT_CHECKOUT:
+        for command in (["init", "-q"], ["add", "solutions"],
+                        ["-c", "user.name=kit", "-c", "user.email=kit@example.com",
+                         "commit", "-q", "-m", "the kit"]):
+            subprocess.run(["git", *command], cwd=kit, check=True, capture_output=True)
+    return kit
 
 
 ATTEMPT = textwrap.dedent("""
@@ -673,50 +708,48 @@ ATTEMPT = textwrap.dedent("""
     """)
 
 
-def _kit_targets() -> list[str]:
+def _kit_targets(kit: Path) -> list[str]:
     """Kit files an attack writes to: every check module and solution, the docs, the
     grader's own modules and one compiled cache (the next run would load it)."""
-    wanted = [*sorted((ROOT / "grader" / "checks").glob("*.py")), *sorted(SOLUTIONS.glob("*.py")),
-              ROOT / "README.md", ROOT / "pyproject.toml", ROOT / "grader" / "sandbox.py",
-              ROOT / "grader" / "worker.py", ROOT / "exercises" / f"{VICTIM}.py",
-              *sorted((ROOT / "grader" / "__pycache__").glob("worker.*.pyc"))[:1]]
+    wanted = [*sorted((kit / "grader" / "checks").glob("*.py")),
+              *sorted((kit / "solutions").glob("*.py")), kit / "README.md",
+              kit / "pyproject.toml", kit / "grader" / "sandbox.py", kit / "grader" / "worker.py",
+              kit / "exercises" / f"{VICTIM}.py",
+              *sorted((kit / "grader" / "__pycache__").glob("worker.*.pyc"))[:1]]
     return [str(p) for p in wanted]
 
 
-def fs_python() -> str:
+def fs_python(kit: Path) -> str:
+    readme = str(kit / "README.md")
     return ATTEMPT + textwrap.dedent(f"""
-        import numpy
-        for _path in {_kit_targets()!r}:
+        for _path in {_kit_targets(kit)!r}:
             _attempt("append to " + _path,
                      lambda p=_path: open(p, "a").write({APPENDED!r}))
         _attempt("truncate README.md (to its own size)",
-                 lambda: os.truncate({str(ROOT / "README.md")!r},
-                                     os.path.getsize({str(ROOT / "README.md")!r})))
-        for _new in ({str(ROOT / "grader" / "checks" / f"zz_{MARKER}.py")!r},
-                     {str(SOLUTIONS / f"{MARKER}.py")!r}, {str(ROOT / MARKER)!r},
-                     os.path.join({tempfile.gettempdir()!r}, {MARKER!r})):
+                 lambda: os.truncate({readme!r}, os.path.getsize({readme!r})))
+        for _new in ({str(kit / "grader" / "checks" / f"zz_{MARKER}.py")!r},
+                     {str(kit / "solutions" / f"{MARKER}.py")!r}, {str(kit / MARKER)!r},
+                     {str(Path(tempfile.gettempdir()) / MARKER)!r}):
             _attempt("create " + _new, lambda p=_new: open(p, "x").close())
         _attempt("symlink in the kit",
-                 lambda: os.symlink("/etc/hostname", {str(ROOT / f"link-{MARKER}")!r}))
-        _attempt("append to numpy",
-                 lambda: open(os.path.join(os.path.dirname(numpy.__file__), "version.py"),
-                              "a").write({APPENDED!r}))
+                 lambda: os.symlink("/etc/hostname", {str(kit / f"link-{MARKER}")!r}))
+        _attempt("append to numpy", lambda: open({str(_numpy_file())!r}, "a").write({APPENDED!r}))
         """) + good()
 
 
-def fs_child() -> str:
-    targets = [t for t in _kit_targets() if t.endswith(".py") or t.endswith(".md")]
+def fs_child(kit: Path) -> str:
+    targets = [t for t in _kit_targets(kit) if t.endswith(".py") or t.endswith(".md")]
     return ATTEMPT + textwrap.dedent(f"""
         for _path in {targets!r}:
             _child("sh -c 'echo >> " + _path + "'",
                    ["sh", "-c", 'echo "# {MARKER}" >> "$0"', _path])
-        _status = os.system({f'echo "# {MARKER}" >> {shlex.quote(str(ROOT / "README.md"))}'!r})
+        _status = os.system({f'echo "# {MARKER}" >> {shlex.quote(str(kit / "README.md"))}'!r})
         print("ESCAPED:" if _status == 0 else "REFUSED:", "os.system echo >> README.md")
         _child("python -c append to the solution",
                [sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write(sys.argv[2])",
-                {str(SOLUTION_FILE)!r}, {APPENDED!r}])
+                {str(kit / "solutions" / f"{VICTIM}.py")!r}, {APPENDED!r}])
         _child("touch in grader/checks",
-               ["touch", {str(ROOT / "grader" / "checks" / f"zz_{MARKER}.py")!r}])
+               ["touch", {str(kit / "grader" / "checks" / f"zz_{MARKER}.py")!r}])
         """) + good()
 
 
@@ -847,14 +880,17 @@ def names_left() -> str:
 def forge(through_child: bool) -> str:
     """Frames with the right answers (computed by running the probes on a correct copy),
     written on the result pipe before the worker sends those of the wrong answers."""
-    write = ("subprocess.run([sys.executable, '-c', 'import os, sys; os.write(int(sys.argv[1]), "
-             "bytes.fromhex(sys.argv[2]))', str(_fd), _forged.hex()], pass_fds=(_fd,))"
-             if through_child else "os.write(_fd, _forged)")
+    write = ("subprocess.run([sys.executable, '-c', WRITE_ALL + 'write_all(int(sys.argv[1]), "
+             "sys.stdin.buffer.read())', str(_fd)], input=_forged, pass_fds=(_fd,), check=True)"
+             if through_child else "write_all(_fd, _forged)")
     return textwrap.dedent(f"""
         import json, os, struct, subprocess, sys
         from grader import codec
         from grader.worker import Submitted
 
+        WRITE_ALL = ("import os, sys\\ndef write_all(fd, data):\\n    while data:\\n"
+                     "        data = data[os.write(fd, data):]\\n")
+        exec(WRITE_ALL)
         _frame = sys._getframe()
         while "exercise" not in _frame.f_locals:
             _frame = _frame.f_back
@@ -868,12 +904,16 @@ def forge(through_child: bool) -> str:
             _data = json.dumps({{"kind": "probe", "probe": _name, "variant": None,
                                 "result": _plain}}).encode()
             _forged += struct.pack("!I", len(_data)) + _data
+        _pipes = []
         for _fd in [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2]:
             try:
                 if os.readlink(f"/proc/self/fd/{{_fd}}").startswith("pipe:"):
-                    {write}
-            except OSError:
+                    _pipes.append(_fd)
+            except OSError:  # the folder listing's own descriptor, closed since
                 pass
+        for _fd in _pipes:
+            {write}
+        print("FORGED", len(_pipes), "result pipe(s)")
         """) + WRONG
 
 
@@ -1035,6 +1075,19 @@ SCRATCH_CHILD = ATTEMPT + textwrap.dedent(f"""
     """) + good()
 
 
+# The kit's own git history holds every reference (a kit that is a git checkout).
+GIT_HISTORY = textwrap.dedent(f"""
+    import os, subprocess
+    import grader
+    _kit = os.path.dirname(os.path.dirname(grader.__file__))
+    _shown = subprocess.run(["git", "-C", _kit, "show", "HEAD:solutions/{VICTIM}.py"],
+                            capture_output=True, text=True, timeout=20,
+                            env={{**os.environ, "HOME": os.getcwd()}})
+    print("git show:", _shown.returncode, _shown.stderr.strip()[-300:])
+    if _shown.returncode == 0:
+        exec(_shown.stdout)
+    """)
+
 # e07's answer is in the grader's reference models too (the mutant `train`, right when
 # its `bug` is None, and `evaluate`); pick_device is left undone, so e07 earns only what
 # these two give.
@@ -1095,9 +1148,10 @@ def _with(name: str, source: Callable[[dict], str]) -> Callable[[dict], dict[str
 
 ATTACKS: dict[str, Attack] = {
     # touching solutions/ is also copying the reference: the guard takes e01's credit
-    "writes_kit_files": Attack("filesystem", _with(VICTIM, lambda env: fs_python()),
+    "writes_kit_files": Attack("filesystem", _with(VICTIM, lambda env: fs_python(env["kit"])),
                                status="failed", phrases=("reference solutions", "no credit")),
-    "writes_kit_files_through_a_child": Attack("filesystem", _with(VICTIM, lambda env: fs_child()),
+    "writes_kit_files_through_a_child": Attack("filesystem",
+                                               _with(VICTIM, lambda env: fs_child(env["kit"])),
                                                status="failed",
                                                phrases=("reference solutions", "no credit")),
     "hands_in_a_wrong_answer": Attack("", _with(VICTIM, lambda env: WRONG), status=""),  # baseline
@@ -1111,6 +1165,9 @@ ATTACKS: dict[str, Attack] = {
                                                  status=""),
     "walks_the_stack_to_mutants_and_judges": Attack("", _with(VICTIM, lambda env: STACK_WALK),
                                                     status=""),
+    "reads_solutions_from_the_kits_git_history": Attack("git", _with(VICTIM,
+                                                                      lambda env: GIT_HISTORY),
+                                                         status=""),
     "takes_train_and_evaluate_from_sys_modules": Attack(
         "", _with("e07_training", lambda env: REFERENCE_TRAIN), victim="e07_training", status=""),
     "lists_the_check_code_left_in_its_worker": Attack("", _with(VICTIM, lambda env: names_left())),
@@ -1137,11 +1194,12 @@ ATTACKS: dict[str, Attack] = {
 }
 
 LAYER_HOLDS = {"": True, "filesystem": FILESYSTEM_CONFINED, "network": NETWORK_CONFINED,
-               "pids": PIDS_ISOLATED}
+               "pids": PIDS_ISOLATED, "git": FILESYSTEM_CONFINED and KIT_IS_A_GIT_CHECKOUT}
 MISSING_LAYER = {
     "filesystem": "no Landlock on this machine: a write into the kit would really happen",
     "network": "workers get no network namespace here (run where user namespaces are allowed)",
     "pids": "Landlock here has no signal scopes (ABI < 6): a stopped zygote would hang the run",
+    "git": "the kit is not a git checkout (or there is no git, or no Landlock) here",
 }
 
 
@@ -1168,6 +1226,7 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
     import sys
 
     root = tmp_path_factory.mktemp("confinement")
+    kit = _copy_of_the_kit(tmp_path_factory.mktemp("kit"))
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
             socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
@@ -1181,7 +1240,7 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
             listener.setblocking(False)
         sentinel = subprocess.Popen(["sleep", str(BATCH_BOUND + 60)])
         env = {"tcp": tcp.getsockname()[1], "udp": udp.getsockname()[1], "unix": unix_name,
-               "sentinel": sentinel.pid}
+               "sentinel": sentinel.pid, "kit": kit}
         for name, attack in ATTACKS.items():
             if LAYER_HOLDS[attack.layer]:
                 files = {**attack.files(env), f"{attack.neighbour}.py":
@@ -1196,20 +1255,20 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
         (root / "alice").mkdir()
         for solution in sorted(SOLUTIONS.glob("e*.py")):
             (root / "alice" / solution.name).write_text(solution.read_text())
-        before = _kit_hashes()
+        before = _kit_hashes(kit)
         started = time.monotonic()
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "grader", "--batch", str(root), "--format", "json",
-                 "--timeout", str(TEST_TIMEOUT), "--jobs", "2"],
-                cwd=ROOT, capture_output=True, text=True, timeout=BATCH_BOUND,
+                 "--timeout", str(ATTACK_TIMEOUT), "--jobs", "2"],
+                cwd=kit, capture_output=True, text=True, timeout=BATCH_BOUND,  # its grader
                 start_new_session=True)  # a signal to the grader's group reaches no test
         finally:
             seconds = time.monotonic() - started
-            after = _kit_hashes()
-            damage = _damage()
+            after = _kit_hashes(kit)
+            damage = _damage(kit)
             if damage:
-                _undo_damage()
+                _undo_damage(kit)
             sentinel_alive = sentinel.poll() is None
             sentinel.kill()
             sentinel.wait()
@@ -1272,13 +1331,13 @@ def test_attack_is_refused_and_costs_nothing_else(hostile_batch, name):
     assert not escaped, escaped
     if attack.status:
         statuses = {c["name"]: c["status"] for c in victim["checks"]}
-        assert set(statuses.values()) == {attack.status}, (statuses, victim["summary"])
+        assert set(statuses.values()) == {attack.status}, (statuses, victim.get("summary"))
         if attack.status != "passed":
             assert victim["score"] == 0
     for check in victim["checks"]:
         for phrase in attack.phrases:
             assert phrase.lower() in check["feedback"].lower(), (check["name"], check["feedback"])
-    if attack.layer and attack.tells:  # it tried, and was told no
+    if attack.layer and attack.status and attack.tells:  # it tried, and was told no
         assert "REFUSED:" in victim.get("output", ""), victim.get("output", "")[-2000:]
     neighbour = _exercise(report, attack.neighbour)
     assert _full_marks(neighbour), (attack.neighbour, neighbour["checks"])
@@ -1318,13 +1377,14 @@ def _forbidden_check_code() -> set[str]:
     name says nothing, and is left out)."""
     from grader.plugins import collect_exercises, plugin_manager
 
-    found = set()
+    found, probes = set(), set()
     for exercise in collect_exercises(plugin_manager()):
         functions = [c.judge for c in exercise.checks]
         functions += [f for m in exercise.misconceptions for f in (m.mutant, m.detect) if f]
         found |= {f"{f.__module__}:{f.__qualname__}" for f in functions
                   if f.__qualname__ != "<lambda>"}
-    return found
+        probes |= {f"{f.__module__}:{f.__qualname__}" for f in exercise.probes.values()}
+    return found - probes  # a judge named like its probe (e01's train_at_scale) is no sign
 
 
 def test_a_student_worker_holds_no_judge_mutant_or_reference_model(hostile_batch):
@@ -1333,7 +1393,7 @@ def test_a_student_worker_holds_no_judge_mutant_or_reference_model(hostile_batch
     lines = output.splitlines()
     functions = set(next(line for line in lines if line.startswith("FUNCTIONS")).split()[1:])
     assert functions, output[-2000:]  # the probes' own code is there: the scan did run
-    assert not functions & _forbidden_check_code()
+    assert not functions & _forbidden_check_code(), sorted(functions & _forbidden_check_code())
     assert "reference_models" not in output
     assert "buggy_train" not in output
     exercises = [line for line in lines if line.startswith("EXERCISE")]
@@ -1361,14 +1421,20 @@ def test_taking_the_graders_code_from_memory_earns_nothing(hostile_batch):
     assert walker["score"] <= baseline["score"] < baseline["max_score"]
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: the strip keeps every attribute of a module a "
-                   "kept probe uses whose name appears anywhere in that probe's code: e07's "
-                   "probes call sub.train and sub.evaluate, so reference_models.train (right "
-                   "when bug is None) and reference_models.evaluate stay in e07's worker")
 def test_taking_the_reference_train_and_evaluate_from_sys_modules_earns_nothing(hostile_batch):
     result = _exercise(hostile_batch.reports["takes_train_and_evaluate_from_sys_modules"],
                        "e07_training")
     assert result["score"] == 0, result["checks"]
+
+
+@pytest.mark.xfail(strict=True, reason="DEFECT: the kit's root folder is readable by a student "
+                   "worker (it is on sys.path), its .git included: `git show "
+                   "HEAD:solutions/e01_numpy_grads.py` in a child process gives the reference, "
+                   "and the guard does not see it (hide <kit>/.git like solutions/)")
+def test_reading_solutions_from_the_kits_git_history_earns_nothing(hostile_batch):
+    report = _attack_report(hostile_batch, "reads_solutions_from_the_kits_git_history")
+    result = _exercise(report, VICTIM)
+    assert result["score"] == 0, result.get("output", "")[-2000:]
 
 
 def _notebook_report(batch: HostileBatch, name: str) -> dict:
@@ -1383,19 +1449,12 @@ def test_a_notebook_taking_the_reference_model_costs_nothing_else(hostile_batch)
         assert _full_marks(_exercise(report, name)), (name, _exercise(report, name)["checks"])
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: a notebook's worker keeps the probes of all its "
-                   "exercises, and e07's and e08's reach reference_models.model_class: the e05 "
-                   "cell of a whole-course notebook takes the grader's TwoLayerNet at top level")
 def test_a_notebook_taking_the_reference_model_earns_nothing_for_it(hostile_batch):
     report = _notebook_report(hostile_batch, "notebook_takes_the_reference_model")
     result = _exercise(report, "e05_two_layer_net")
     assert result["score"] == 0, result["checks"]
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: a notebook's exercise workers are not confined "
-                   "again (the job the notebook's process gets has no 'confinement'): they share "
-                   "its Landlock domain, so a probed function can SIGKILL or SIGSTOP the "
-                   "notebook's process; its other exercises then die, while it keeps its marks")
 def test_a_notebook_exercise_that_signals_the_notebooks_process_costs_only_itself(hostile_batch):
     report = _notebook_report(hostile_batch, "notebook_exercise_kills_the_notebooks_process")
     neighbour = _exercise(report, NEIGHBOUR)

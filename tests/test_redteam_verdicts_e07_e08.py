@@ -183,6 +183,10 @@ E07_BUGS = {
     "first_64_rows_only": (e07(train=changed(
         TRAIN, LOSS_LINE, "        loss = loss_fn(model(x[:64]), y[:64])\n")),
         {"train_large": None}),
+    "half_sum_of_squares": (e07(train=changed(
+        TRAIN, LOSS_LINE, "        loss = 0.5 * ((model(x) - y) ** 2).sum()\n")),
+        {"train_losses": "half_sse", "train_momentum": "half_sse", "train_weights": "half_sse",
+         "train_defaults": None}),
     "evaluate_averages_batches_of_32": (e07(evaluate="""
         def evaluate(model, x, y):
             device = next(model.parameters()).device
@@ -319,6 +323,22 @@ def test_e08_file_too_big_is_a_clear_failure(grade):
     assert not result.full_marks
 
 
+def test_e08_a_file_torch_save_did_not_write_is_a_clear_failure(grade):
+    text = e08(save="""
+        def save_checkpoint(path, model, optimizer, epoch):
+            with open(path, "w") as file:
+                file.write(repr({k: v.tolist() for k, v in model.state_dict().items()}))
+        """, load="""
+        def load_checkpoint(path, model, optimizer=None, map_location="cpu"):
+            with open(path) as file:
+                state = eval(file.read())
+            model.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+            return 7
+        """)
+    check = next(c for c in graded(grade, E08, text).checks if c.name == "weights_only_file")
+    assert check.status == "failed" and "cannot read your checkpoint file" in check.feedback
+
+
 def test_e08_a_file_that_would_run_code_is_refused_unread(grade, tmp_path):
     """A checkpoint whose pickle calls os.system: the grader reads it without running it."""
     marker = tmp_path / "ran"
@@ -439,7 +459,7 @@ def test_reader_refuses_what_weights_only_refuses(legacy):
             checkpoint_file.read_checkpoint(raw)
     # instructions weights_only does not read (a pickle protocol above 2)
     raw = saved({"a": torch.ones(2)}, pickle_protocol=4)
-    with pytest.raises(checkpoint_file.Unreadable, match="pickle instruction"):
+    with pytest.raises(checkpoint_file.Refused, match="pickle instruction"):
         checkpoint_file.read_checkpoint(raw)
 
 

@@ -12,7 +12,8 @@ dtypes), nothing else. Every other global, a custom class above all, is refused 
 being looked up, so nothing in the file can run. Both of torch.save's formats are read:
 the zip archive (data.pkl plus one data/<key> record per storage) and the legacy stream
 (`_use_new_zipfile_serialization=False`). Anything this module cannot decode raises
-`Unreadable` with a sentence that says why: a verdict, never a crash.
+`Unreadable` with a sentence that says why (`Refused` when torch would refuse it too): a
+verdict, never a crash.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ class Unreadable(Exception):
     """The file cannot be read with weights_only=True (or not decoded here); says why."""
 
 
-class NotAllowed(Unreadable):
+class Refused(Unreadable):
+    """torch.load(weights_only=True) itself would refuse the file (not only this module)."""
+
+
+class NotAllowed(Refused):
     """The file names a global that torch's weights-only unpickler refuses."""
 
     def __init__(self, name: str):
@@ -274,8 +279,8 @@ def _check_opcodes(stream: io.BytesIO) -> None:
     try:
         for opcode, _arg, _pos in pickletools.genops(stream):
             if opcode.name not in _OPCODES:
-                raise Unreadable(f"the pickle instruction {opcode.name}, which weights_only "
-                                 "does not read (torch.save's default pickle_protocol is 2)")
+                raise Refused(f"the pickle instruction {opcode.name}, which weights_only "
+                              "does not read (torch.save's default pickle_protocol is 2)")
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed pickle

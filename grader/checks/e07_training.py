@@ -334,6 +334,16 @@ EXERCISE = Exercise(
             "ko": "기록한 손실이 갱신 후에 잰 값입니다. losses[t]는 optimizer.step() 이전, t번째 "
                   "단계의 순전파에서 나온 손실이어야 합니다.",
         },
+        "half_sse": {
+            "en": "the loss is half the sum of squared errors (the 1/2 convention, 0.5 * sum): "
+                  "here it is the plain sum, ((y_pred - y) ** 2).sum() or "
+                  "MSELoss(reduction=\"sum\"). With the half, the recorded losses are half "
+                  "of the right ones, and so is every gradient, so every step is half as long.",
+            "ko": "손실이 제곱 오차 합의 절반입니다 (1/2 관례, 0.5 * sum): 이 과제의 손실은 그냥 "
+                  "합, ((y_pred - y) ** 2).sum() 또는 MSELoss(reduction=\"sum\")입니다. 절반을 "
+                  "곱하면 기록한 손실도 모든 기울기도 절반이 되어, 매 단계가 절반 길이로 "
+                  "움직입니다.",
+        },
         "mean_loss": {
             "en": "the loss is the SUM of squared errors here; nn.MSELoss() and F.mse_loss "
                   "take the mean by default: pass reduction=\"sum\".",
@@ -929,6 +939,28 @@ _train_mutant("loss_after_update", "loss_after_update", ("train_losses", "train_
 _train_mutant("mean_loss", "mean", TRAIN_CHECKS + ("evaluate_loss",), evaluate_too=True)
 _train_mutant("ignores_learning_rate", "fixed_lr", TRAIN_CHECKS)
 _train_mutant("momentum_lost", "rebuild_optimizer", ("train_momentum",))
+
+
+def _half_sse(ref: dict) -> dict:
+    """The 1/2 convention: loss = 0.5 * sum of squares (half the losses, half the steps)."""
+    import torch
+
+    def train(model, x, y, *, steps=500, learning_rate=1e-4, momentum=0.0):
+        device = next(model.parameters()).device
+        x, y = x.to(device), y.to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=momentum)
+        losses = []
+        for _ in range(steps):
+            loss = 0.5 * ((model(x) - y) ** 2).sum()
+            losses.append(loss.item())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return losses
+    return {"train": train}
+
+
+EXERCISE.misconception("half_sse", checks=TRAIN_CHECKS)(_half_sse)
 
 
 def _length_differs(ctx) -> bool:

@@ -119,6 +119,14 @@ EXERCISE = Exercise(
             "en": "After loading with map_location=\"cpu\", these are not on the CPU: {what}.",
             "ko": "map_location=\"cpu\"로 불러온 뒤에도 다음이 CPU에 있지 않습니다: {what}.",
         },
+        "unreadable_file": {
+            "en": "The grader cannot read your checkpoint file ({error}). Save one "
+                  "dict of state dicts and the epoch with torch.save(checkpoint, path), with "
+                  "torch.save's default settings.",
+            "ko": "채점기가 체크포인트 파일을 읽을 수 없습니다 ({error}). state dict와 에포크를 "
+                  "담은 딕셔너리 하나를 torch.save(checkpoint, path)로, torch.save의 기본 설정 "
+                  "그대로 저장하세요.",
+        },
         "file_too_big": {
             "en": "The checkpoint file has {size} bytes, more than the grader reads ({limit}): "
                   "save the state dicts and the epoch, nothing else.",
@@ -468,10 +476,12 @@ def weights_only_file(ctx):
             return failed(line, t("holds_objects", objects=exc.name.rsplit(".", 1)[-1]),
                           misconception="pickled_model")
         return failed(line)
-    except checkpoint_file.Unreadable as exc:
+    except checkpoint_file.Refused as exc:
         return failed(t("not_weights_only", error=str(exc)))
+    except checkpoint_file.Unreadable as exc:
+        return failed(t("unreadable_file", error=str(exc)))
     except Exception as exc:  # noqa: BLE001 - whatever else a hostile file provokes: a verdict
-        return failed(t("not_weights_only", error=f"{type(exc).__name__} while reading it"))
+        return failed(t("unreadable_file", error=f"{type(exc).__name__} while reading it"))
     problems, rounded = _file_problems(decoded, ctx.inputs)
     if not problems:
         return passed()

@@ -1001,8 +1001,8 @@ def _descent_matches(ctx, other: bool, **change: Any) -> bool:
     if other:
         x, y = ctx.inputs["gd_x2"], ctx.inputs["gd_y2"]
         rate, steps = float(ctx.inputs["gd_other"][0]), int(ctx.inputs["gd_other"][1])
-    else:
-        x, y = ctx.inputs["gd_x"], ctx.inputs["gd_y"]
+    else:   # the default call gets float32 arrays
+        x, y = (ctx.inputs[k].astype(np.float32) for k in ("gd_x", "gd_y"))
         rate, steps = DEFAULT_GD_LR, DEFAULT_STEPS
     rate = change.pop("rate", rate)
     steps = change.pop("steps", steps)

@@ -260,6 +260,18 @@ E08_CORRECT = {
                 optimizer.load_state_dict(ck["optimizer"])
             return ck["epoch"]
         """),
+    "weights_as_python_lists": e08(save="""
+        def save_checkpoint(path, model, optimizer, epoch):
+            torch.save({"weights": {k: v.tolist() for k, v in model.state_dict().items()},
+                        "optimizer": optimizer.state_dict(), "epoch": epoch}, path)
+        """, load="""
+        def load_checkpoint(path, model, optimizer=None, map_location="cpu"):
+            ck = torch.load(path, map_location=map_location, weights_only=True)
+            model.load_state_dict({k: torch.tensor(v) for k, v in ck["weights"].items()})
+            if optimizer is not None:
+                optimizer.load_state_dict(ck["optimizer"])
+            return ck["epoch"]
+        """),
 }
 
 

@@ -240,10 +240,9 @@ _ALLOWED_NOT_DECODED = ("torch._utils._rebuild_", "torch.per_", "torch.serializa
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, stream: io.BytesIO, storages: dict[str, _Storage], zipped: bool):
+    def __init__(self, stream: io.BytesIO, storages: dict[str, _Storage]):
         super().__init__(stream, encoding="utf-8")
         self.storages = storages
-        self.zipped = zipped
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in NAME_MAPPING:       # as torch does for protocol 2
@@ -288,10 +287,10 @@ def _check_opcodes(stream: io.BytesIO) -> None:
     stream.seek(start)
 
 
-def _unpickle(stream: io.BytesIO, storages: dict[str, _Storage], zipped: bool) -> Any:
+def _unpickle(stream: io.BytesIO, storages: dict[str, _Storage]) -> Any:
     _check_opcodes(stream)
     try:
-        return _Unpickler(stream, storages, zipped).load()
+        return _Unpickler(stream, storages).load()
     except Unreadable:
         raise
     except RecursionError:
@@ -366,7 +365,7 @@ def _read_zip(raw: bytes) -> Any:
     if byteorder not in ("little", "big"):
         raise Unreadable(f"an unknown byte order {byteorder!r}")
     storages: dict[str, _Storage] = {}
-    loaded = _unpickle(io.BytesIO(record("data.pkl") or b""), storages, zipped=True)
+    loaded = _unpickle(io.BytesIO(record("data.pkl") or b""), storages)
     for key, storage in storages.items():
         storage.data = record(f"data/{key}")
     return _resolve(loaded, byteorder == "big", {})
@@ -374,13 +373,13 @@ def _read_zip(raw: bytes) -> Any:
 
 def _read_legacy(raw: bytes) -> Any:
     stream = io.BytesIO(raw)
-    header = [_unpickle(stream, {}, zipped=False) for _ in range(3)]
+    header = [_unpickle(stream, {}) for _ in range(3)]
     if header[0] != LEGACY_MAGIC or header[1] != LEGACY_PROTOCOL:
         raise Unreadable("neither a zip archive nor torch.save's legacy format")
     sys_info = header[2] if isinstance(header[2], dict) else {}
     storages: dict[str, _Storage] = {}
-    loaded = _unpickle(stream, storages, zipped=False)
-    keys = _unpickle(stream, {}, zipped=False)
+    loaded = _unpickle(stream, storages)
+    keys = _unpickle(stream, {})
     if not isinstance(keys, list) or any(key not in storages for key in keys):
         raise Unreadable("a legacy file whose storage list does not match its data")
     for key in keys:

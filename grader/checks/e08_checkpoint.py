@@ -392,11 +392,29 @@ def _number_runs(value: Any, seen: set[int], depth: int = 0) -> list[tuple[np.nd
     if isinstance(value, dict):
         value = list(value.values())
     if isinstance(value, (list, tuple)):
-        numbers = as_array(list(value)) if value else None
-        if numbers is not None and numbers.ndim >= 1:
-            return [(numbers.reshape(-1), "float64")]
+        numbers = _flat_numbers(value)
+        if numbers is not None:
+            return [(numbers, "float64")]
         return [run for item in value for run in _number_runs(item, seen, depth + 1)]
     return []
+
+
+def _flat_numbers(value: list | tuple) -> np.ndarray | None:
+    """A (nested) list of plain numbers, as tensor.tolist() gives, flattened in order;
+    None when anything else is in it."""
+    flat: list[float] = []
+    stack = [iter(value)]
+    while stack:
+        item = next(stack[-1], stack)
+        if item is stack:
+            stack.pop()
+        elif isinstance(item, (list, tuple)) and len(stack) < checkpoint_file.MAX_DEPTH:
+            stack.append(iter(item))
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            flat.append(float(item))
+        else:
+            return None
+    return np.array(flat) if flat else None
 
 
 def _held(runs: list[tuple[np.ndarray, str]], want: np.ndarray) -> tuple[bool, str, float]:

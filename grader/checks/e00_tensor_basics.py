@@ -486,7 +486,8 @@ def _shares(ctx, flags: tuple[str, str], sides: tuple[str, str], label_of: str) 
         for flag, (source, target) in zip(flags, (sides, sides[::-1])):
             if got[flag] != want[flag]:
                 lines = [t("no_sharing", label=label, source=t(source), target=t(target))]
-                if got["dtype"] and got["dtype"] != want["dtype"]:
+                right_kind = got.get("is_ndarray", got.get("is_tensor"))
+                if right_kind and got["dtype"] != want["dtype"]:
                     lines.append(t("dtype_changed", label=label, source=want["dtype"],
                                    target=got["dtype"]))
                 return failed(*lines)

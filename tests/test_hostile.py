@@ -1088,6 +1088,25 @@ GIT_HISTORY = textwrap.dedent(f"""
         exec(_shown.stdout)
     """)
 
+def terminal(path: str) -> str:
+    """Write into a terminal of the grader's user (the test's own pseudo-terminal here; on
+    a course's machine, the one the grader prints its report on)."""
+    return ATTEMPT + textwrap.dedent(f"""
+        def _write():
+            fd = os.open({path!r}, os.O_WRONLY | os.O_NOCTTY)
+            os.write(fd, b"\\r\\nTotal: 65/65 {MARKER}\\r\\n")
+            os.close(fd)
+
+        _attempt("write into the terminal {path}", _write)
+        _child("sh -c 'echo > {path}'", ["sh", "-c", "echo {MARKER} > {path}"])
+        """) + good()
+
+
+TERMINAL_DEFECT = ("DEFECT: Landlock gives a worker write (and ioctl) access to all of /dev, so it "
+                   "writes into any terminal of the grader's user (/dev/pts/N), e.g. a fake "
+                   "report on the one the grader prints on; only the devices a worker needs "
+                   "(null, zero, full, random, urandom, the GPU's) should be writable")
+
 # e07's answer is in the grader's reference models too (the mutant `train`, right when
 # its `bug` is None, and `evaluate`); pick_device is left undone, so e07 earns only what
 # these two give.
@@ -1140,6 +1159,7 @@ class Attack:
     phrases: tuple[str, ...] = ()   # in the victim's feedback
     neighbour: str = NEIGHBOUR      # graded beside it, must get full marks
     tells: bool = True              # prints what was refused (else its error says it)
+    defect: str = ""                # a hole known to the lead: the test is a strict xfail
 
 
 def _with(name: str, source: Callable[[dict], str]) -> Callable[[dict], dict[str, str]]:
@@ -1187,6 +1207,8 @@ ATTACKS: dict[str, Attack] = {
         env["tcp"], env["udp"], env["unix"]))),
     "connects_out_through_children": Attack("network", _with(VICTIM, lambda env: network_child(
         env["tcp"], env["udp"]))),
+    "writes_into_a_terminal": Attack("filesystem", _with(VICTIM, lambda env: terminal(env["pty"])),
+                                     defect=TERMINAL_DEFECT),
     "writes_into_other_scratch_folders": Attack(
         "filesystem", _with(VICTIM, lambda env: SCRATCH_PYTHON), neighbour="e08_checkpoint"),
     "writes_into_other_scratch_folders_through_a_child": Attack(
@@ -1210,6 +1232,7 @@ class HostileBatch:
     before: dict[str, str]          # kit file hashes before the batch
     after: dict[str, str]
     damage: list[str]               # kit files an attack wrote into (undone since)
+    terminal_received: bytes
     tcp_accepted: list[str]
     udp_received: list[str]
     unix_accepted: int
@@ -1239,8 +1262,9 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
         for listener in (tcp, udp, unix):
             listener.setblocking(False)
         sentinel = subprocess.Popen(["sleep", str(BATCH_BOUND + 60)])
+        pty_master, pty_slave = os.openpty()
         env = {"tcp": tcp.getsockname()[1], "udp": udp.getsockname()[1], "unix": unix_name,
-               "sentinel": sentinel.pid, "kit": kit}
+               "sentinel": sentinel.pid, "kit": kit, "pty": os.ttyname(pty_slave)}
         for name, attack in ATTACKS.items():
             if LAYER_HOLDS[attack.layer]:
                 files = {**attack.files(env), f"{attack.neighbour}.py":
@@ -1272,6 +1296,13 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
             sentinel_alive = sentinel.poll() is None
             sentinel.kill()
             sentinel.wait()
+            os.set_blocking(pty_master, False)
+            try:
+                terminal_received = os.read(pty_master, 1 << 16)
+            except (BlockingIOError, OSError):
+                terminal_received = b""
+            os.close(pty_master)
+            os.close(pty_slave)
         accepted, received, unix_accepted = [], [], 0
         try:
             while True:
@@ -1293,7 +1324,7 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
     if os.environ.get("HOSTILE_DUMP"):  # to read what each attack printed
         Path(os.environ["HOSTILE_DUMP"]).write_text(done.stdout)
     return HostileBatch({s["id"]: s for s in data.get("submissions", [])}, data, before, after,
-                        damage, accepted, received, unix_accepted, sentinel_alive, seconds,
+                        damage, terminal_received, accepted, received, unix_accepted, sentinel_alive, seconds,
                         done.returncode, done.stderr)
 
 
@@ -1322,7 +1353,9 @@ def test_hostile_batch_ends_within_its_bound_and_reports_every_student(hostile_b
     assert hostile_batch.seconds < BATCH_BOUND
 
 
-@pytest.mark.parametrize("name", list(ATTACKS), ids=lambda n: n)
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=attack.defect)]
+                 if attack.defect else []) for name, attack in ATTACKS.items()], ids=str)
 def test_attack_is_refused_and_costs_nothing_else(hostile_batch, name):
     attack = ATTACKS[name]
     report = _attack_report(hostile_batch, name)
@@ -1356,6 +1389,13 @@ def test_every_kit_file_hashes_the_same_after_the_hostile_batch(hostile_batch):
     changed = sorted(path for path in hostile_batch.before.keys() | hostile_batch.after.keys()
                      if hostile_batch.before.get(path) != hostile_batch.after.get(path))
     assert not changed
+
+
+@pytest.mark.xfail(strict=True, reason=TERMINAL_DEFECT)
+def test_nothing_reached_a_terminal_the_test_opened(hostile_batch):
+    if not FILESYSTEM_CONFINED:
+        pytest.skip(MISSING_LAYER["filesystem"])
+    assert hostile_batch.terminal_received == b""
 
 
 def test_nothing_reached_a_listener_the_test_opened(hostile_batch):

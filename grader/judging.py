@@ -1,8 +1,11 @@
 """Helpers for judges: compare outputs with the reference, in the grader's own numpy.
 
 Tolerances are scaled to the values: an element may be off by `rtol` times
-its own size plus 5% of the largest expected magnitude (so float32 arithmetic
-inside always passes, while any real bug, typically off by 1% or more, fails).
+its own size plus `floor` (5% by default) of the largest expected magnitude (so
+float32 arithmetic inside always passes, while any real bug, typically off by 1%
+or more, fails). A check may pass its own `rtol`, measured on the reference: a
+small factor above how far float32-vs-float64 and other orders of the same
+arithmetic move its values.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from grader.codec import Opaque, TensorData
 from grader.exercise import Text, t
 
 DEFAULT_RTOL = 1e-4
+DEFAULT_FLOOR = 0.05
 
 
 def as_array(value: Any) -> np.ndarray | None:
@@ -76,9 +80,11 @@ def is_real_number(value: Any) -> bool:
     return False
 
 
-def tolerance(expected: np.ndarray, rtol: float) -> np.ndarray:
+def tolerance(expected: np.ndarray, rtol: float, floor: float = DEFAULT_FLOOR) -> np.ndarray:
+    """How far each element may be off: rtol times its own size plus `floor` times the
+    largest size (an element near 0 gets the rounding error of the large ones)."""
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    return rtol * (np.abs(expected) + 0.05 * scale) + 1e-9
+    return rtol * (np.abs(expected) + floor * scale) + 1e-9
 
 
 def close(got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> bool:
@@ -86,7 +92,8 @@ def close(got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> bool:
     return not compare("", got, expected, rtol)
 
 
-def compare(label: str | Text, got: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> list[Text]:
+def compare(label: str | Text, got: Any, expected: Any, rtol: float = DEFAULT_RTOL,
+            floor: float = DEFAULT_FLOOR) -> list[Text]:
     """What is wrong with `got`, in plain words: type and shape first, then values."""
     want = as_array(expected)
     if want is None:
@@ -102,7 +109,7 @@ def compare(label: str | Text, got: Any, expected: Any, rtol: float = DEFAULT_RT
     if not np.all(np.isfinite(have)):
         return [t("nonfinite", label=label)]
     error = np.abs(have - want)
-    excess = error - tolerance(want, rtol)
+    excess = error - tolerance(want, rtol, floor)
     if np.all(excess <= 0):
         return []
     index = np.unravel_index(int(np.argmax(excess)), want.shape) if want.shape else ()

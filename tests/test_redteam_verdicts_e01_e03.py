@@ -199,12 +199,12 @@ E01_HALF_SSE = bug(bug(E01_REF, "loss = np.square(y_pred - y).sum()",
 
 E01_BUGS = {
     "default_learning_rate_1e-4": (bug(E01_REF, "learning_rate=1e-6", "learning_rate=1e-4"),
-                                   {"train_defaults": ANY}),
+                                   {"train_at_scale": "wrong_default"}),
     "lr_halved_after_step_100": (bug(E01_REF, "        losses.append(loss)",
                                      "        losses.append(loss)\n"
                                      "        if t == 100:\n"
                                      "            learning_rate = learning_rate / 2"),
-                                 {"train_defaults": "lr_changes_during_run"}),
+                                 {"train_at_scale": "learning_rate_changes"}),
     "row_batches_averaged": (E01_ROW_BATCHES_AVERAGED, {"grad_w1": ANY, "grad_w2": ANY}),
     "half_sse_convention": (E01_HALF_SSE, {"loss": "half_sse", "grad_w1": "half_sse",
                                            "grad_w2": "half_sse"}),
@@ -212,14 +212,15 @@ E01_BUGS = {
                                 "w1 -= learning_rate * (grad_w1 + 1e-3 * w1)"),
                             "w2 -= learning_rate * grad_w2",
                             "w2 -= learning_rate * (grad_w2 + 1e-3 * w2)"),
-                        {"train_weights": ANY}),
+                        {"train_weights": "weight_decay"}),
     "weights_kept_in_float16": (bug(bug(E01_REF, "w1 -= learning_rate * grad_w1",
                                         "w1 = (w1 - learning_rate * grad_w1)"
                                         ".astype(np.float16).astype(np.float64)"),
                                     "w2 -= learning_rate * grad_w2",
                                     "w2 = (w2 - learning_rate * grad_w2)"
                                     ".astype(np.float16).astype(np.float64)"),
-                                {"train_weights": ANY}),
+                                {"train_weights": "reduced_precision",
+                                 "train_at_scale": "reduced_precision"}),
 }
 
 E02_BUGS = {
@@ -247,9 +248,9 @@ E03_DECAY = bug(E03_REF, "            w1 -= learning_rate * w1.grad",
                 "            w1 -= learning_rate * w1.grad")
 
 E03_BUGS = {
-    "lr_decay_each_step": (E03_DECAY, {"train_defaults": "lr_changes_during_run"}),
+    "lr_decay_each_step": (E03_DECAY, {"train_at_scale": "learning_rate_changes"}),
     "default_steps_100": (bug(E03_REF, "steps=500", "steps=100"),
-                          {"train_defaults": ANY}),
+                          {"train_at_scale": "wrong_default"}),
     "sgd_weight_decay_1e-4": (bug(E03_REF, """    w1.requires_grad_()
     w2.requires_grad_()
     losses = []""", """    w1.requires_grad_()
@@ -262,11 +263,11 @@ E03_BUGS = {
             # Manually zero the gradients after updating weights
             w1.grad.zero_()
             w2.grad.zero_()""", """        optimizer.step()
-        optimizer.zero_grad()"""), {"train_weights": ANY}),
+        optimizer.zero_grad()"""), {"train_weights": "weight_decay"}),
     "row_batches_averaged_in_train": (bug(E03_REF, "        loss = (y_pred - y).pow(2).sum()",
                                           "        batches = -(-x.shape[0] // 32)\n"
                                           "        loss = (y_pred - y).pow(2).sum() / batches"),
-                                      {"train_losses": ANY}),
+                                      {"train_at_scale": ANY}),
     "half_sse_convention": (bug(E03_REF, "    loss = (y_pred - y).pow(2).sum()\n    loss.backward",
                                 "    loss = 0.5 * (y_pred - y).pow(2).sum()\n    loss.backward"),
                             {"loss": "half_sse", "grad_w1": "half_sse", "grad_w2": "half_sse"}),

@@ -6,13 +6,15 @@ own process never imports torch). Judges run in the grader on plain data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from grader.codec import TensorData
 from grader.exercise import Exercise, JudgeContext, Verdict, failed, passed, t
-from grader.judging import as_array, compare, is_real_number, kind_of, scalar_ratio
+from grader.judging import (as_array, compare, is_real_number, kind_of, scalar_ratio,
+                            tolerance)
 
 __all__ = ["kind_of"]
 
@@ -62,7 +64,84 @@ GRAD_MESSAGES = {
         "ko": "같은 입력으로 두 번 호출했더니 결과가 달랐습니다: 호출 사이에 무언가가 남거나 "
               "바뀝니다.",
     },
+    "label_large": {
+        "en": "{label} (on larger inputs, x of shape {shape})",
+        "ko": "{label} (더 큰 입력, x의 모양 {shape})",
+    },
+    "label_at_minimum": {
+        "en": "{label} (trained from a minimum, where every gradient is 0)",
+        "ko": "{label} (모든 기울기가 0인 최솟점에서 시작한 학습)",
+    },
+    "default_run": {
+        "en": "Called as f(x, y, w1, w2) with learning_rate and steps left out (the defaults "
+              "are 1e-6 and 500), on x of shape {shape}:",
+        "ko": "learning_rate와 steps를 생략하고 f(x, y, w1, w2)로 호출했을 때 (기본값은 1e-6과 "
+              "500), x의 모양 {shape}에서:",
+    },
+    "default_steps": {
+        "en": "Called as f(x, y, w1, w2) with learning_rate and steps left out, on x of shape "
+              "{shape}, it recorded {got} losses: the default is steps={steps}. Check the "
+              "defaults in the signature (learning_rate=1e-6, steps=500).",
+        "ko": "learning_rate와 steps를 생략하고 f(x, y, w1, w2)로 호출하자 (x의 모양 {shape}) 손실을 "
+              "{got}개 기록했습니다: 기본값은 steps={steps}입니다. 함수 정의의 기본값"
+              "(learning_rate=1e-6, steps=500)을 확인하세요.",
+    },
+    "default_drifts": {
+        "en": "The losses are right up to step {step}, then drift away: something changes "
+              "during the run (the learning rate, or gradients carried over from earlier "
+              "steps).",
+        "ko": "{step}번째 단계까지는 손실이 맞다가 그 뒤로 어긋납니다: 학습 도중에 무언가가 "
+              "바뀝니다 (학습률, 또는 이전 단계에서 넘어온 기울기).",
+    },
+    "default_from_start": {
+        "en": "The losses differ from the first update on. If your runs with explicit "
+              "arguments are right, the default learning_rate is not 1e-6.",
+        "ko": "첫 번째 갱신부터 손실이 다릅니다. 인자를 직접 준 학습이 맞다면, learning_rate의 "
+              "기본값이 1e-6이 아닙니다.",
+    },
     # misconceptions
+    "half_sse": {
+        "en": "you used the 1/2 * SSE convention: loss = 0.5 * sum((y_pred - y)**2), whose "
+              "gradient is y_pred - y. Here the loss is the full SUM of squared errors, no 1/2: "
+              "both the loss and the gradients are half of what they should be. Drop the 0.5 "
+              "from the loss AND use grad_y_pred = 2 * (y_pred - y) (with autograd the "
+              "gradient follows from the loss).",
+        "ko": "1/2 * SSE 관례를 썼습니다: loss = 0.5 * sum((y_pred - y)**2)이고 그 기울기가 "
+              "y_pred - y입니다. 이 과제의 손실은 1/2이 없는 제곱 오차의 합(SUM)이므로, 손실과 "
+              "기울기가 모두 절반입니다. 손실에서 0.5를 빼고, grad_y_pred = 2 * (y_pred - y)를 "
+              "쓰세요 (autograd에서는 손실만 고치면 기울기도 따라옵니다).",
+    },
+    "learning_rate_changes": {
+        "en": "the learning rate changes during the run (a schedule, a decay, or an update of "
+              "learning_rate inside the loop): plain gradient descent uses the same "
+              "learning_rate on every one of the `steps` updates.",
+        "ko": "학습 도중에 학습률이 바뀝니다 (스케줄, 감쇠, 또는 반복문 안에서 learning_rate를 "
+              "바꿈): 기본 경사 하강법은 steps번의 갱신 모두에 같은 learning_rate를 씁니다.",
+    },
+    "wrong_default": {
+        "en": "a default argument differs from the contract's: the signature must end in "
+              "learning_rate=1e-6, steps=500, and a call that leaves them out must use exactly "
+              "these values.",
+        "ko": "기본 인자가 계약과 다릅니다: 시그니처는 learning_rate=1e-6, steps=500으로 끝나야 "
+              "하고, 인자를 생략한 호출은 정확히 이 값을 써야 합니다.",
+    },
+    "reduced_precision": {
+        "en": "the weights are kept at reduced precision (float16 or bfloat16): an update "
+              "smaller than their rounding step (about 1/1000 of the weight) is lost or "
+              "rounded, so the run drifts away from the right one. Keep the weights in float32 "
+              "or float64.",
+        "ko": "가중치를 낮은 정밀도(float16 또는 bfloat16)로 보관했습니다: 반올림 간격(가중치의 "
+              "약 1/1000)보다 작은 갱신은 사라지거나 반올림되어 학습이 올바른 경로에서 "
+              "벗어납니다. 가중치는 float32나 float64로 보관하세요.",
+    },
+    "weight_decay": {
+        "en": "the weights shrink even where every gradient is 0: the update adds an L2 "
+              "penalty (weight decay). The loss here is the sum of squared errors alone, and "
+              "the update is exactly w -= learning_rate * grad.",
+        "ko": "모든 기울기가 0인 곳에서도 가중치가 줄어듭니다: 갱신에 L2 벌점(weight decay)이 "
+              "더해졌습니다. 이 과제의 손실은 제곱 오차의 합뿐이고, 갱신은 정확히 "
+              "w -= learning_rate * grad입니다.",
+    },
     "factor_two": {
         "en": "the derivative of (y_pred - y)**2 with respect to y_pred is 2 * (y_pred - y): "
               "grad_y_pred is missing that factor 2 (or has it twice).",
@@ -152,19 +231,54 @@ GRAD_MESSAGES = {
 KINK_MARGIN = 1e-4
 
 
-def two_layer_data(seed: int, n: int, d_in: int, h: int, d_out: int,
-                   learning_rate: float | None = None, steps: int = 0
-                   ) -> dict[str, np.ndarray]:
-    """The tutorial's data, small: random x, y, w1, w2 (float64), with every h = x @ w1 at
+@dataclass(frozen=True)
+class Sizes:
+    """Where a data set's shapes are drawn from (inclusive ranges), and its weights' scale."""
+
+    n: tuple[int, int]
+    d_in: tuple[int, int]
+    h: tuple[int, int]
+    d_out: tuple[int, int]
+    weight_scale: float = 1.0
+
+
+#: Small data for the detailed, fast probes.
+SMALL = Sizes(n=(10, 24), d_in=(8, 16), h=(6, 12), d_out=(2, 5), weight_scale=0.5)
+#: The tutorial's sizes or larger (N=64, D_in=1000, H=100, D_out=10 there), never equal.
+LARGE = Sizes(n=(67, 130), d_in=(1001, 1200), h=(101, 128), d_out=(11, 16))
+#: The run with the contract's defaults (500 steps at 1e-6): more rows than 64, at a
+#: scale where 1e-6 trains measurably to the last step (the loss falls to about 5% of
+#: its start, still by 10-30% over the last 100 steps) and stays stable; narrow enough
+#: that 500 steps cost little.
+DEFAULT_RUN = Sizes(n=(67, 130), d_in=(24, 40), h=(16, 28), d_out=(3, 6))
+#: Training on LARGE data: a few steps, at a rate drawn from this range (1e-6 is the edge
+#: of stability at the tutorial's own sizes; more rows and inputs need less).
+LARGE_LEARNING_RATE, LARGE_STEPS = (1e-7, 2e-7), 3
+
+
+def _draw(rng: np.random.Generator, bounds: tuple[int, int], avoid_powers_of_two: bool) -> int:
+    value = int(rng.integers(bounds[0], bounds[1] + 1))
+    while avoid_powers_of_two and value & (value - 1) == 0:   # 64, 128: a batch size
+        value = int(rng.integers(bounds[0], bounds[1] + 1))
+    return value
+
+
+def two_layer_data(seed: int | tuple[int, ...], sizes: Sizes = SMALL,
+                   learning_rate: float | None = None, steps: int = 0,
+                   prefix: str = "") -> dict[str, np.ndarray]:
+    """Random x, y, w1, w2 (float64) of shapes drawn from `sizes`, with every h = x @ w1 at
     least KINK_MARGIN from 0, also along `steps` gradient-descent updates at `learning_rate`
-    (the training probe's run), so that no correct answer's ReLU mask depends on rounding."""
+    (the training probe's run), so that no correct answer's ReLU mask depends on rounding.
+    Keys are prefixed with `prefix` ("large_x", ...)."""
     rng = np.random.default_rng(seed)
     while True:
+        n = _draw(rng, sizes.n, avoid_powers_of_two=sizes.n[1] > 32)
+        d_in, h, d_out = (_draw(rng, b, False) for b in (sizes.d_in, sizes.h, sizes.d_out))
         data = {"x": rng.standard_normal((n, d_in)), "y": rng.standard_normal((n, d_out)),
-                "w1": rng.standard_normal((d_in, h)) * 0.5,
-                "w2": rng.standard_normal((h, d_out)) * 0.5}
+                "w1": rng.standard_normal((d_in, h)) * sizes.weight_scale,
+                "w2": rng.standard_normal((h, d_out)) * sizes.weight_scale}
         if _clear_of_kinks(data, learning_rate, steps):
-            return data
+            return {prefix + key: value for key, value in data.items()}
 
 
 def _clear_of_kinks(data: dict[str, np.ndarray], learning_rate: float | None,
@@ -178,6 +292,44 @@ def _clear_of_kinks(data: dict[str, np.ndarray], learning_rate: float | None,
         _, grad_w1, grad_w2 = buggy_grads(x, y, w1, w2)
         w1, w2 = w1 - learning_rate * grad_w1, w2 - learning_rate * grad_w2
     return True
+
+
+MINIMUM_INPUT_SCALE = 0.1
+
+
+def at_minimum(seed: int | tuple[int, ...], sizes: Sizes = SMALL) -> dict[str, np.ndarray]:
+    """Random x, w1, w2 and y = relu(x @ w1) @ w2 exactly: the loss is 0, and so is every
+    gradient, keys "min_x", ... An update that moves these weights adds something else."""
+    data = two_layer_data(seed, sizes)
+    # Small inputs: float32 rounds y_pred by about 1e-7 of its size, and that residual's
+    # gradient (what a right float32 answer moves by) scales with x, while weight decay
+    # does not.
+    data["x"] *= MINIMUM_INPUT_SCALE
+    data["y"] = np.maximum(data["x"] @ data["w1"], 0) @ data["w2"]
+    return {"min_" + key: value for key, value in data.items()}
+
+
+def training_inputs(seed: int, learning_rate: float, steps: int) -> dict[str, np.ndarray]:
+    """Every data set of e01's and e03's probes (see their PROBE_PLAN), each drawn from its
+    own stream of `seed`."""
+    inputs = two_layer_data((seed, 0), SMALL, learning_rate, steps)
+    large = two_layer_data((seed, 1), LARGE, LARGE_LEARNING_RATE[1], LARGE_STEPS, "large_")
+    rng = np.random.default_rng((seed, 2))
+    large["large_learning_rate"] = np.array(rng.uniform(*LARGE_LEARNING_RATE))
+    inputs.update(large)
+    inputs.update(two_layer_data((seed, 3), DEFAULT_RUN, prefix="default_"))
+    inputs.update(at_minimum((seed, 4)))
+    return inputs
+
+
+def fresh(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A copy of cached inputs: the grader freezes the arrays it is given."""
+    return {key: np.array(value) for key, value in inputs.items()}
+
+
+def part(inputs: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The data set stored under `prefix` ("large_"), with plain keys (x, y, w1, w2)."""
+    return {key[len(prefix):]: value for key, value in inputs.items() if key.startswith(prefix)}
 
 
 def as_tensors(inputs: dict[str, np.ndarray], dtype: str = "float32") -> Callable:
@@ -218,7 +370,8 @@ def snapshot(value: Any, keep_graph: bool = False) -> Any:
 def probe_pure_grads(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable) -> dict:
     """Call a *_grads function twice on the same fresh copies; return both results and the
     arguments as they were after the first call ("after") and after the second ("after_all":
-    an in-place change may undo itself on the second call)."""
+    an in-place change may undo itself on the second call). With a LARGE data set among the
+    inputs ("large_x", ...), one more call on it ("large")."""
     args = [copy(inputs[k]) for k in ORDER]
     first = snapshot(fn(*args), keep_graph=True)
     after = {k: snapshot(a) for k, a in zip(ORDER, args)}
@@ -227,8 +380,11 @@ def probe_pure_grads(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable
         second = fn(*args)
     except Exception as exc:  # noqa: BLE001 - a second call that fails is not repeatable
         second = {"second_call_raised": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    return {"returned": first, "second": second, "after": after,
-            "after_all": dict(zip(ORDER, args)), "facts": facts}
+    result = {"returned": first, "second": second, "after": after,
+              "after_all": dict(zip(ORDER, args)), "facts": facts}
+    if "large_x" in inputs:
+        result["large"] = snapshot(fn(*(copy(inputs["large_" + k]) for k in ORDER)))
+    return result
 
 
 def unchanged(got: Any, original: np.ndarray) -> bool:
@@ -250,23 +406,55 @@ def changed_inputs(ctx: JudgeContext, keys: tuple[str, ...] = ORDER) -> list[str
                    for when in ("after", "after_all") if when in ctx.out)]
 
 
+def _train_call(fn: Callable, args: list, **arguments: Any) -> Any:
+    returned = fn(*args, **arguments)
+    if isinstance(returned, (tuple, list)) and len(returned) == 3 and \
+            isinstance(returned[2], (list, tuple)):
+        returned = (returned[0], returned[1], list(returned[2]))
+    return returned
+
+
 def probe_train(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable,
                 learning_rate: float, steps: int,
                 other_learning_rate: float | None = None) -> dict:
     """Train on fresh copies; with `other_learning_rate`, train once more at that rate
-    (under "other_lr"), so that a function ignoring its learning_rate can be told apart."""
-    def run(rate: float) -> Any:
-        args = [copy(inputs[k]) for k in ORDER]
-        returned = fn(*args, learning_rate=rate, steps=steps)
-        if isinstance(returned, (tuple, list)) and len(returned) == 3 and \
-                isinstance(returned[2], (list, tuple)):
-            returned = (returned[0], returned[1], list(returned[2]))
-        return returned
+    (under "other_lr"), so that a function ignoring its learning_rate can be told apart;
+    with a data set at a minimum among the inputs ("min_x", ...), train from there too
+    ("at_minimum": the gradient is 0, so right weights do not move at all)."""
+    def run(data: dict[str, np.ndarray], rate: float, count: int) -> Any:
+        return _train_call(fn, [copy(data[k]) for k in ORDER], learning_rate=rate, steps=count)
 
-    result = {"returned": run(learning_rate), "learning_rate": learning_rate, "steps": steps}
+    result = {"returned": run(inputs, learning_rate, steps), "learning_rate": learning_rate,
+              "steps": steps}
     if other_learning_rate is not None:
-        result["other_lr"] = run(other_learning_rate)
+        result["other_lr"] = run(inputs, other_learning_rate, steps)
+    if "min_x" in inputs:
+        result["at_minimum"] = run(part(inputs, "min_"), learning_rate, steps)
     return result
+
+
+def _declared_defaults(fn: Callable) -> dict[str, Any]:
+    """The defaults of learning_rate and steps in fn's signature (those it declares)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {name: parameters[name].default for name in ("learning_rate", "steps")
+            if name in parameters and parameters[name].default is not inspect.Parameter.empty
+            and isinstance(parameters[name].default, (int, float))}
+
+
+def probe_train_at_scale(fn: Callable, inputs: dict[str, np.ndarray], copy: Callable) -> dict:
+    """Train on the DEFAULT_RUN data with learning_rate and steps left out (the contract's
+    500 steps at 1e-6), then LARGE_STEPS steps on the LARGE data at its drawn rate."""
+    default, large = part(inputs, "default_"), part(inputs, "large_")
+    return {"returned": _train_call(fn, [copy(default[k]) for k in ORDER]),
+            "prefix": "default_", "declared": _declared_defaults(fn),
+            "large": _train_call(fn, [copy(large[k]) for k in ORDER],
+                                 learning_rate=float(large["learning_rate"]),
+                                 steps=LARGE_STEPS)}
 
 
 # ------------------------------------------------------------------ judges
@@ -281,26 +469,77 @@ def _triple(ctx_value: Any) -> tuple | None:
     return unpack(ctx_value, 3)
 
 
-def judge_loss(ctx: JudgeContext) -> Verdict:
-    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
-    if got is None:
-        return failed(t("not_a_triple", got=kind_of(ctx.out["returned"])))
-    if not is_real_number(got[0]):
-        lines = [t("loss_not_number", got=kind_of(got[0]))]
-        return failed(*lines, *compare("loss", got[0], want[0]))
-    problems = compare("loss", got[0], want[0])
-    return failed(*problems) if problems else passed()
+@dataclass(frozen=True)
+class Tolerances:
+    """Each check's rtol for judging.compare (an element may be off by rtol times its own
+    size plus 5% of the largest). Measured on the reference over seeds 0-299: the largest
+    rtol that float32-vs-float64 arithmetic and other orders (einsum, chunked sums,
+    autograd vs by hand, torch.optim.SGD) needed, times about 5-10:
+
+    check, data                      measured   chosen
+    loss (small and large)            2.1e-7     2e-6
+    grad_w1/grad_w2, small            2.0e-6     1e-5
+    grad_w1/grad_w2, large            8.5e-6     5e-5
+    train losses (short, large)       2.6e-7     2e-6
+    train weights (short, large)      1.1e-6     1e-5
+    weights of the run at a minimum   (see MEASURED in the module)
+    defaults run (500 steps), losses  5.0e-6     5e-5
+    defaults run, weights             2.6e-4     2e-3   (a ReLU unit crossing 0 mid-run)
+    """
+
+    loss: float = 2e-6
+    grads: float = 1e-5
+    large_grads: float = 5e-5
+    train_losses: float = 2e-6
+    train_weights: float = 1e-5
+    at_minimum: float = 5e-7
+    default_losses: float = 5e-5
+    default_weights: float = 2e-3
+
+
+TOLERANCES = Tolerances()
+
+
+def _large_label(ctx: JudgeContext, label: str, prefix: str = "large_") -> Any:
+    return t("label_large", label=label, shape=tuple(ctx.inputs[prefix + "x"].shape))
+
+
+def _grad_calls(ctx: JudgeContext, rtol_small: float, rtol_large: float
+                ) -> list[tuple[str, bool, float]]:
+    """The calls of the grads probe to judge: (key, on LARGE data, rtol)."""
+    calls = [("returned", False, rtol_small)]
+    if "large" in ctx.ref:
+        calls.append(("large", True, rtol_large))
+    return calls
+
+
+def judge_loss(ctx: JudgeContext, tolerances: Tolerances = TOLERANCES) -> Verdict:
+    for key, large, rtol in _grad_calls(ctx, tolerances.loss, tolerances.loss):
+        got, want = _triple(ctx.out.get(key)), _triple(ctx.ref[key])
+        if got is None:
+            return failed(t("not_a_triple", got=kind_of(ctx.out.get(key))))
+        label = _large_label(ctx, "loss") if large else "loss"
+        problems = compare(label, got[0], want[0], rtol)
+        if not is_real_number(got[0]):
+            return failed(t("loss_not_number", got=kind_of(got[0])), *problems)
+        if problems:
+            return failed(*problems)
+    return passed()
 
 
 def judge_grad(ctx: JudgeContext, label: str,
-               extra: Callable[[str, Any], list] | None = None) -> Verdict:
+               extra: Callable[[str, Any], list] | None = None,
+               tolerances: Tolerances = TOLERANCES) -> Verdict:
     index = {"grad_w1": 1, "grad_w2": 2}[label]
-    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
-    if got is None:
-        return failed(t("not_a_triple", got=kind_of(ctx.out["returned"])))
-    problems = compare(label, got[index], want[index])
-    if problems:
-        return failed(*problems)
+    for key, large, rtol in _grad_calls(ctx, tolerances.grads, tolerances.large_grads):
+        got, want = _triple(ctx.out.get(key)), _triple(ctx.ref[key])
+        if got is None:
+            return failed(t("not_a_triple", got=kind_of(ctx.out.get(key))))
+        problems = compare(_large_label(ctx, label) if large else label, got[index],
+                           want[index], rtol)
+        if problems:
+            return failed(*problems)
+    got = _triple(ctx.out["returned"])
     kind = extra(label, got[index]) if extra else []
     return failed(*kind, fraction=0.5) if kind else passed()
 
@@ -343,48 +582,147 @@ def judge_pure(ctx: JudgeContext) -> Verdict:
     return passed()
 
 
-def judge_train_losses(ctx: JudgeContext, steps: int) -> Verdict:
-    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
-    if got is None:
-        return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
-    losses = got[2]
+def _losses_problems(label: Any, returned: Any, want: tuple, rtol: float) -> list:
+    """What is wrong with a training run's losses list (type, numbers, length, values)."""
+    losses = returned[2]
     if not isinstance(losses, (list, tuple)):
-        return failed(t("wrong_type", label="losses", expected=t("expected_float_list"),
-                        got=kind_of(losses)))
+        return [t("wrong_type", label=label, expected=t("expected_float_list"),
+                  got=kind_of(losses))]
     bad = next((i for i, v in enumerate(losses) if not is_real_number(v)), None)
     if bad is not None:
-        return failed(t("losses_not_numbers", index=bad, got=kind_of(losses[bad])))
+        return [t("losses_not_numbers", index=bad, got=kind_of(losses[bad]))]
     if len(losses) != len(want[2]):
-        return failed(t("wrong_length", label="losses", expected=len(want[2]), got=len(losses)))
-    problems = compare("losses", list(losses), list(want[2]), 1e-3)
-    return failed(*problems) if problems else passed()
+        return [t("wrong_length", label=label, expected=len(want[2]), got=len(losses))]
+    return compare(label, list(losses), list(want[2]), rtol)
 
 
-def judge_train_weights(ctx: JudgeContext) -> Verdict:
+def judge_train_losses(ctx: JudgeContext, steps: int = 0,
+                       tolerances: Tolerances = TOLERANCES) -> Verdict:
     got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
     if got is None:
         return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
-    problems = compare("w1", got[0], want[0], 1e-3) + compare("w2", got[1], want[1], 1e-3)
+    problems = _losses_problems("losses", got, want, tolerances.train_losses)
     return failed(*problems) if problems else passed()
+
+
+def _weights_problems(got: tuple, want: tuple, rtol: float, label: Callable = str) -> list:
+    return compare(label("w1"), got[0], want[0], rtol) + \
+        compare(label("w2"), got[1], want[1], rtol)
+
+
+def judge_train_weights(ctx: JudgeContext, tolerances: Tolerances = TOLERANCES) -> Verdict:
+    """The weights of the short run, then (if probed) of the run from a minimum."""
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if got is None:
+        return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
+    problems = _weights_problems(got, want, tolerances.train_weights)
+    if not problems and "at_minimum" in ctx.ref:
+        got, want = _triple(ctx.out.get("at_minimum")), _triple(ctx.ref["at_minimum"])
+        if got is None:
+            return failed(t("train_not_a_triple", got=kind_of(ctx.out.get("at_minimum"))))
+        problems = _weights_problems(got, want, tolerances.at_minimum,
+                                     lambda w: t("label_at_minimum", label=w))
+    return failed(*problems) if problems else passed()
+
+
+def judge_train_at_scale(ctx: JudgeContext, tolerances: Tolerances = TOLERANCES) -> Verdict:
+    """The run with learning_rate and steps left out (500 steps at 1e-6, on more rows),
+    then the few steps on LARGE data."""
+    verdict = _judge_default_run(ctx, tolerances)
+    if not verdict.passed:
+        return verdict
+    got, want = _triple(ctx.out.get("large")), _triple(ctx.ref["large"])
+    if got is None:
+        return failed(t("train_not_a_triple", got=kind_of(ctx.out.get("large"))))
+    problems = _losses_problems(_large_label(ctx, "losses"), got, want,
+                                tolerances.train_losses)
+    problems = problems or _weights_problems(got, want, tolerances.train_weights,
+                                             lambda w: _large_label(ctx, w))
+    return failed(*problems) if problems else passed()
+
+
+def _judge_default_run(ctx: JudgeContext, tolerances: Tolerances) -> Verdict:
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if got is None:
+        return failed(t("train_not_a_triple", got=kind_of(ctx.out["returned"])))
+    shape = tuple(ctx.inputs["default_x"].shape)
+    losses = got[2]
+    if isinstance(losses, (list, tuple)) and len(losses) != len(want[2]):
+        return failed(t("default_steps", got=len(losses), steps=len(want[2]), shape=shape))
+    problems = _losses_problems("losses", got, want, tolerances.default_losses)
+    if problems:
+        lines = [t("default_run", shape=shape), *problems]
+        first = _first_off(losses, want[2], tolerances.default_losses)
+        if first is not None and first >= 2:   # right for two updates or more, then drifting
+            lines.append(t("default_drifts", step=first))
+        if first == 1:
+            lines.append(t("default_from_start"))
+        return failed(*lines)
+    problems = _weights_problems(got, want, tolerances.default_weights)
+    return failed(t("default_run", shape=shape), *problems) if problems else passed()
+
+
+#: The defaults the contract gives numpy_train and autograd_train.
+DEFAULTS = {"learning_rate": 1e-6, "steps": 500}
+
+
+def _wrong_default(ctx: JudgeContext) -> bool:
+    """The signature declares another default than the contract's."""
+    declared = ctx.out.get("declared") or {}
+    return any(value != DEFAULTS[name] for name, value in declared.items())
+
+
+def _learning_rate_changes(ctx: JudgeContext) -> bool:
+    """The default run is right for two updates or more, then drifts away, though the
+    defaults declared are right: the rate changed during the run. Checked after every
+    other idea on train_at_scale (gradients that accumulate drift from update 2 too)."""
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if not got or not want or _wrong_default(ctx):
+        return False
+    first = _first_off(got[2], want[2], TOLERANCES.default_losses)
+    # ... and far off later, not by a rounding that only adds up (100 times the tolerance)
+    return first is not None and first >= 2 and \
+        bool(compare("", got[2], want[2], 100 * TOLERANCES.default_losses))
+
+
+def _first_off(losses: Any, want: Any, rtol: float) -> int | None:
+    """The first step whose loss is off (by judging.compare's tolerance), if any."""
+    have, expected = as_array(losses), as_array(want)
+    if have is None or expected is None or have.shape != expected.shape:
+        return None
+    off = np.abs(have - expected) > tolerance(expected, rtol)
+    return int(np.argmax(off)) if off.any() else None
 
 
 # ------------------------------------------------------------------ misconceptions
 
 def _np(value: Any) -> np.ndarray:
+    """A float64 copy, or float32 for float32 data: a mutant computes in the dtype it is
+    handed, as the reference does (e03's float32 runs drift apart from float64 ones)."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
-    return np.array(value, dtype=np.float64)
+    array = np.asarray(value)
+    return np.array(array, dtype=np.float32 if array.dtype == np.float32 else np.float64)
+
+
+#: Mutants compute in float32 on data with more inputs than this (LARGE data).
+FLOAT32_ABOVE = 256
 
 
 def buggy_grads(x, y, w1, w2, *, factor: float = 2.0, mean: bool = False,
-                mask: str | None = "normal") -> tuple[float, np.ndarray, np.ndarray]:
-    """The reference computation with one idea changed (runs in the worker)."""
+                mask: str | None = "normal", loss_scale: float = 1.0
+                ) -> tuple[float, np.ndarray, np.ndarray]:
+    """The reference computation with one idea changed (runs in the worker). On LARGE
+    data in float32: float64 matrix products that size cost ten times more, and float32
+    lands well within the large data's tolerance (Tolerances)."""
     x, y, w1, w2 = map(_np, (x, y, w1, w2))
+    if x.shape[-1] > FLOAT32_ABOVE:
+        x, y, w1, w2 = (a.astype(np.float32) for a in (x, y, w1, w2))
     h = x @ w1
     h_relu = np.maximum(h, 0)
     diff = h_relu @ w2 - y
     size = diff.size if mean else 1
-    loss = float(np.square(diff).sum()) / size
+    loss = loss_scale * float(np.square(diff).sum()) / size
     grad_y_pred = factor * diff / size
     grad_w2 = h_relu.T @ grad_y_pred
     grad_h = grad_y_pred @ w2.T
@@ -399,7 +737,8 @@ def buggy_grads(x, y, w1, w2, *, factor: float = 2.0, mean: bool = False,
 
 def buggy_train(x, y, w1, w2, learning_rate, steps, *, grads=buggy_grads,
                 after: bool = False, sign: float = 1.0, fixed_lr: float | None = None,
-                accumulate: bool = False, update: bool = True, extra_steps: int = 0):
+                accumulate: bool = False, update: bool = True, extra_steps: int = 0,
+                weight_decay: float = 0.0):
     w1, w2 = _np(w1), _np(w2)
     lr = learning_rate if fixed_lr is None else fixed_lr
     losses = []
@@ -407,77 +746,114 @@ def buggy_train(x, y, w1, w2, learning_rate, steps, *, grads=buggy_grads,
     for _ in range(steps + extra_steps):
         loss, g1, g2 = grads(x, y, w1, w2)
         if accumulate:
-            acc1, acc2 = acc1 + g1, acc2 + g2
+            acc1, acc2 = (acc1 + g1).astype(w1.dtype), (acc2 + g2).astype(w2.dtype)
             g1, g2 = acc1, acc2
         if update:
-            w1 = w1 - sign * lr * g1
-            w2 = w2 - sign * lr * g2
+            w1 = (w1 - sign * lr * (g1 + weight_decay * w1)).astype(w1.dtype)
+            w2 = (w2 - sign * lr * (g2 + weight_decay * w2)).astype(w2.dtype)
         losses.append(grads(x, y, w1, w2)[0] if after else loss)
     return w1, w2, losses
 
 
 def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str,
-                                     train_name: str | None, autograd: bool = False) -> None:
+                                     train_name: str | None, autograd: bool = False,
+                                     dtype: str = "float64") -> None:
     """The typical wrong ideas of e01-e03, as mutants of the correct computation.
 
-    With `train_name=None` (e02 has no training function) only the gradient ideas are
-    declared, on the checks loss, grad_w1 and grad_w2. Training ideas need the checks
-    train_losses and train_weights.
+    A mutant is named only when the student matches it on every check it lists, so each
+    lists exactly the checks where it shows: an idea about the gradients is declared twice,
+    once with a mutant of the grads function on the grads checks it changes, once with a
+    mutant of the training function on the training checks (a student may get one function
+    right and the other wrong). With `train_name=None` (e02 has no training function) only
+    the first. Training ideas need the checks train_losses, train_weights, train_at_scale.
+    `dtype` is the one the probes hand the student's code (detectors compute in it too).
     """
-    grad_checks = ("loss", "grad_w1", "grad_w2")
-    train_checks = ("train_losses", "train_weights") if train_name else ()
+    short_run = ("train_losses", "train_weights")
 
     def grads_mutant(key: str, checks: tuple[str, ...], **change: Any) -> None:
-        def mutant(ref: dict) -> dict:
-            def wrong_grads(x, y, w1, w2):
-                return buggy_grads(x, y, w1, w2, **change)
+        def wrong_grads(x, y, w1, w2):
+            return buggy_grads(x, y, w1, w2, **change)
 
-            def wrong_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
-                return buggy_train(x, y, w1, w2, learning_rate, steps,
-                                   grads=lambda *a: buggy_grads(*a, **change))
-            changed = {grads_name: wrong_grads}
-            if train_name:
-                changed[train_name] = wrong_train
-            return changed
-        exercise.misconception(key, checks=checks)(mutant)
+        exercise.misconception(key, checks=checks)(lambda ref: {grads_name: wrong_grads})
+        if train_name:
+            train_mutant(key, short_run + ("train_at_scale",),
+                         grads=lambda *a: buggy_grads(*a, **change))
 
-    def train_mutant(key: str, **change: Any) -> None:
-        def mutant(ref: dict) -> dict:
-            def wrong_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
-                return buggy_train(x, y, w1, w2, learning_rate, steps, **change)
-            return {train_name: wrong_train}
-        exercise.misconception(key, checks=train_checks)(mutant)
+    def train_mutant(key: str, checks: tuple[str, ...], **change: Any) -> None:
+        """A mutant of the training function on the short run's checks; on train_at_scale
+        a detector that runs the mutant itself, in the grader and only for a student who
+        failed there: 500 steps of every mutant in the reference would cost more than the
+        rest of the exercise."""
+        def wrong_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
+            return buggy_train(x, y, w1, w2, learning_rate, steps, **change)
+        exercise.misconception(key, checks=tuple(c for c in checks if c in short_run))(
+            lambda ref: {train_name: wrong_train})
+        if "train_at_scale" in checks:
+            exercise.misconception(key, checks=("train_at_scale",),
+                                   detect=_matches_at_scale(change, dtype))(None)
 
-    grads_mutant("factor_two", ("grad_w1", "grad_w2") + train_checks, factor=1.0)
+    # Before factor_two: a loss of 0.5 * sum with grad_y_pred = y_pred - y halves the
+    # gradients too, and only the loss tells the two apart.
+    grads_mutant("half_sse", ("loss", "grad_w1", "grad_w2"), factor=1.0, loss_scale=0.5)
+    grads_mutant("factor_two", ("grad_w1", "grad_w2"), factor=1.0)
     # Gradients exactly doubled: by hand, a 2 too many (factor_two's "or doubled"); with
     # autograd, the loss is right, so backward ran twice into the same .grad.
     exercise.misconception("grads_doubled" if autograd else "factor_two",
                            checks=("grad_w1", "grad_w2"), detect=_grads_doubled)(None)
-    grads_mutant("mean_loss", grad_checks + train_checks, mean=True)
-    grads_mutant("relu_mask_missing", ("grad_w1",) + train_checks, mask=None)
-    grads_mutant("relu_mask_inverted", ("grad_w1",) + train_checks, mask="inverted")
-    grads_mutant("relu_on_gradient", ("grad_w1",) + train_checks, mask="on_gradient")
+    grads_mutant("mean_loss", ("loss", "grad_w1", "grad_w2"), mean=True)
+    grads_mutant("relu_mask_missing", ("grad_w1",), mask=None)
+    grads_mutant("relu_mask_inverted", ("grad_w1",), mask="inverted")
+    grads_mutant("relu_on_gradient", ("grad_w1",), mask="on_gradient")
     if not train_name:
         return
-    train_mutant("loss_after_update", after=True)
-    train_mutant("gradient_ascent", sign=-1.0)
-    exercise.misconception("gradient_ascent", checks=train_checks, detect=_ascends)(None)
+    every_train_check = short_run + ("train_at_scale",)
+    exercise.misconception("wrong_default", checks=("train_at_scale",),
+                           detect=_wrong_default)(None)
+    # The weights are the reference's: only the recorded losses shift.
+    train_mutant("loss_after_update", ("train_losses", "train_at_scale"), after=True)
+    # Not on train_at_scale: 500 steps uphill overflow in float32 long before the float64
+    # mutant does, so a student's run can never match it there.
+    train_mutant("gradient_ascent", short_run, sign=-1.0)
+    exercise.misconception("gradient_ascent", checks=short_run, detect=_ascends)(None)
     # Weights returned exactly as given. Checked before ignores_learning_rate: a run at a
     # fixed 1e-6 can be, within the judges' tolerance, the same as no update at all (the
     # losses of seed 1, say), so only this stricter test tells the two apart.
-    exercise.misconception("no_update", checks=train_checks, detect=_weights_unchanged)(None)
-    train_mutant("ignores_learning_rate", fixed_lr=1e-6)
-    exercise.misconception("ignores_learning_rate", checks=train_checks,
+    exercise.misconception("no_update", checks=every_train_check,
+                           detect=_weights_unchanged)(None)
+    exercise.misconception("weight_decay", checks=("train_weights",),
+                           detect=_decays_at_minimum)(None)
+    exercise.misconception("reduced_precision", checks=every_train_check,
+                           detect=_reduced_precision)(None)
+    # On train_at_scale only the LARGE run shows it: the default run is at 1e-6 itself.
+    train_mutant("ignores_learning_rate", every_train_check, fixed_lr=1e-6)
+    exercise.misconception("ignores_learning_rate", checks=short_run,
                            detect=_same_at_other_rate)(None)
     if autograd:
-        train_mutant("grads_accumulate", accumulate=True)
+        train_mutant("grads_accumulate", every_train_check, accumulate=True)
     # Checked before ignores_steps: range(steps - 1), range(1, steps), range(steps + 1).
+    exercise.misconception("learning_rate_changes", checks=("train_at_scale",),
+                           detect=_learning_rate_changes)(None)
     exercise.misconception("steps_off_by_one", checks=("train_losses",),
                            detect=lambda ctx: _length_differs(ctx, by=1))(None)
     exercise.misconception("steps_off_by_one", checks=("train_weights",),
                            detect=_weights_off_by_one_step)(None)
     exercise.misconception("ignores_steps", checks=("train_losses",),
                            detect=lambda ctx: _length_differs(ctx))(None)
+
+
+def _matches_at_scale(change: dict[str, Any], dtype: str) -> Callable[[JudgeContext], bool]:
+    """A detector for train_at_scale: the judge passes when the reference is the mutant
+    buggy_train(**change), run here on the probe's own data (default run, LARGE run), in
+    the dtype the probe hands over."""
+    def detect(ctx: JudgeContext) -> bool:
+        default, large = (part(ctx.inputs, prefix) for prefix in ("default_", "large_"))
+        ref = {"returned": buggy_train(*(default[k].astype(dtype) for k in ORDER),
+                                       DEFAULTS["learning_rate"], DEFAULTS["steps"], **change),
+               "large": buggy_train(*(large[k].astype(dtype) for k in ORDER),
+                                    float(large["learning_rate"]), LARGE_STEPS, **change)}
+        with np.errstate(all="ignore"):
+            return judge_train_at_scale(JudgeContext(ctx.out, ref, ctx.inputs, ctx.seed)).passed
+    return detect
 
 
 def _ascends(ctx: JudgeContext) -> bool:
@@ -505,9 +881,50 @@ def _weights_unchanged(ctx: JudgeContext) -> bool:
     got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
     if not got or not want:
         return False
-    return (not compare("", got[0], ctx.inputs["w1"], 1e-6)
-            and not compare("", got[1], ctx.inputs["w2"], 1e-6)
-            and bool(compare("", want[0], ctx.inputs["w1"], 1e-6)))
+    start = part(ctx.inputs, ctx.out.get("prefix", ""))
+    return (not compare("", got[0], start["w1"], 1e-6)
+            and not compare("", got[1], start["w2"], 1e-6)
+            and bool(compare("", want[0], start["w1"], 1e-6)))
+
+
+def _decays_at_minimum(ctx: JudgeContext) -> bool:
+    """Started where the gradient is 0 (probe_train's at_minimum run), the weights moved
+    away from the reference's along the path of an L2 penalty (weight decay), at some
+    positive strength: w -= learning_rate * (grad + decay * w)."""
+    got, want = _triple(ctx.out.get("at_minimum")), _triple((ctx.ref or {}).get("at_minimum"))
+    rate, steps = ctx.out.get("learning_rate"), ctx.out.get("steps")
+    if not got or not want or rate is None or not steps:
+        return False
+    start = part(ctx.inputs, "min_")
+    unit = 1e-6   # small enough that the path is linear in the strength
+    w1, w2, _ = buggy_train(*(start[k] for k in ORDER), rate, steps, weight_decay=unit)
+    path = np.concatenate([(w1 - start["w1"]).ravel(), (w2 - start["w2"]).ravel()])
+    parts = [as_array(got[0]), as_array(got[1]), as_array(want[0]), as_array(want[1])]
+    if any(p is None for p in parts) or parts[0].shape != parts[2].shape or \
+            parts[1].shape != parts[3].shape:
+        return False
+    moved = np.concatenate([(parts[0] - parts[2]).ravel(), (parts[1] - parts[3]).ravel()])
+    if not np.all(np.isfinite(moved)):
+        return False
+    # float32 rounds each tiny decay step (a few ulps): the shape matches within 25%
+    strength = scalar_ratio(moved, path, rtol=0.25)
+    return strength is not None and strength > 0
+
+
+def _reduced_precision(ctx: JudgeContext) -> bool:
+    """The returned weights are all exactly float16 (or bfloat16) numbers, the reference's
+    are not: the weights were kept at reduced precision."""
+    def coarse(value: Any) -> bool:
+        array = as_array(value)
+        if array is None or not array.size or not np.all(np.isfinite(array)):
+            return False
+        as32 = array.astype(np.float32)
+        return bool(np.array_equal(array.astype(np.float16).astype(np.float64), array) or
+                    (np.array_equal(as32.astype(np.float64), array)
+                     and not np.any(as32.view(np.uint32) & 0xFFFF)))
+    got, want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    return bool(got and want and coarse(got[0]) and coarse(got[1])
+                and not (coarse(want[0]) and coarse(want[1])))
 
 
 def _same_at_other_rate(ctx: JudgeContext) -> bool:

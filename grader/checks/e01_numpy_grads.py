@@ -1,6 +1,30 @@
-"""e01: a two-layer net, forward and backward by hand with NumPy."""
+"""e01: a two-layer net, forward and backward by hand with NumPy.
+
+PROBE_PLAN: every input is drawn from the grader's seed, shapes included (common.SMALL,
+LARGE, DEFAULT_RUN), never the tutorial's constants.
+
+grads           numpy_two_layer_grads(x, y, w1, w2) on SMALL data (N 10-24), twice: the
+                values, purity and repeatability; once more on LARGE data (N 67-130, not 64
+                or 128; D_in 1001-1200, H 101-128, D_out 11-16): a hard-coded size, rows
+                handled in batches, a tutorial rebuilt inside.
+train           numpy_train(..., learning_rate=3e-3, steps=8) on SMALL data (each step moves
+                the loss by 10% or more, so shifted or lost updates show); again at 1e-3
+                (is learning_rate used at all?); 8 steps from a minimum (y = relu(x @ w1) @ w2:
+                every gradient is 0, so an L2 penalty or weight decay is all that moves the
+                weights).
+train_at_scale  numpy_train(x, y, w1, w2), defaults left out: 500 steps at 1e-6 on
+                DEFAULT_RUN data (N 67-130, not 64 or 128; D_in 24-40, H 16-28, D_out 3-6),
+                where 1e-6 trains to the last step (the loss falls to about 5% of its start,
+                still by 10-30% over the last 100 steps): a wrong default, a schedule, a
+                decay, rows in batches show. Then 3 steps on LARGE data at a rate drawn in
+                1e-7..2e-7. About 15 ms; its misconceptions are checked in the grader, only
+                for a student who fails it.
+Tolerances: common.TOLERANCES (measured; the table is there).
+"""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -8,15 +32,23 @@ from grader import hookimpl
 from grader.checks import common
 from grader.exercise import Exercise, t
 
-N, D_IN, H, D_OUT = 16, 12, 8, 3
 LEARNING_RATE, STEPS = 3e-3, 8   # each step changes the loss by 10% or more: shifts are visible
+
+
+@functools.lru_cache(maxsize=4)
+def _inputs(seed: int) -> dict[str, np.ndarray]:
+    return common.training_inputs(seed, LEARNING_RATE, STEPS)
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    return common.fresh(_inputs(seed))
+
 
 EXERCISE = Exercise(
     name="e01_numpy_grads",
     title={"en": "Two-layer net by hand with NumPy", "ko": "NumPy로 직접 만드는 2층 신경망"},
     names=("numpy_two_layer_grads", "numpy_train"),
-    make_inputs=lambda seed: common.two_layer_data(seed, N, D_IN, H, D_OUT, LEARNING_RATE,
-                                                    STEPS),
+    make_inputs=make_inputs,
     messages={
         **common.GRAD_MESSAGES,
         "not_numpy": {
@@ -52,6 +84,11 @@ def train(sub, inputs):
                               other_learning_rate=1e-3)
 
 
+@EXERCISE.probe
+def train_at_scale(sub, inputs):
+    return common.probe_train_at_scale(sub.numpy_train, inputs, np.copy)
+
+
 def _numpy_only(label: str, value) -> list:
     if isinstance(value, np.ndarray):
         return []
@@ -62,14 +99,19 @@ def _numpy_only(label: str, value) -> list:
 common.declare_grad_checks(EXERCISE, extra=_numpy_only)
 
 
-@EXERCISE.check(points=2, probe="train")
+@EXERCISE.check(points=1, probe="train")
 def train_losses(ctx):
-    return common.judge_train_losses(ctx, STEPS)
+    return common.judge_train_losses(ctx)
 
 
 @EXERCISE.check(points=2, probe="train")
 def train_weights(ctx):
     return common.judge_train_weights(ctx)
+
+
+@EXERCISE.check(points=1, probe="train_at_scale")
+def train_at_scale(ctx):
+    return common.judge_train_at_scale(ctx)
 
 
 common.declare_two_layer_misconceptions(EXERCISE, "numpy_two_layer_grads", "numpy_train")

@@ -1,25 +1,48 @@
-"""e03: the two-layer net's gradients through autograd, and training with them."""
+"""e03: the two-layer net's gradients through autograd, and training with them.
+
+PROBE_PLAN: e01's plan (see there), with the data handed over as float32 tensors:
+
+grads           autograd_two_layer_grads on SMALL data, twice (values, purity: the caller's
+                tensors must not require grad afterwards, repeatability); once on LARGE data.
+train           autograd_train(..., learning_rate=3e-3, steps=8) on SMALL data, again at
+                1e-3, and 8 steps from a minimum.
+train_at_scale  autograd_train(x, y, w1, w2): 500 steps at 1e-6 on DEFAULT_RUN data, then 3
+                steps on LARGE data at a drawn rate. About 70 ms.
+Tolerances: common.TOLERANCES (measured against this float32 reference too).
+"""
 
 from __future__ import annotations
+
+import functools
+
+import numpy as np
 
 from grader import hookimpl
 from grader.checks import common
 from grader.codec import TensorData
 from grader.exercise import Exercise, failed
 
-N, D_IN, H, D_OUT = 16, 12, 8, 3
 # On this float32 data each step changes the loss by 5% or more (the first by about half),
 # so a shifted, accumulated or missing update shows; a second run at another rate tells
 # whether learning_rate is used at all.
 LEARNING_RATE, STEPS = 3e-3, 8
 OTHER_LEARNING_RATE = 1e-3
 
+
+@functools.lru_cache(maxsize=4)
+def _inputs(seed: int) -> dict[str, np.ndarray]:
+    return common.training_inputs(seed, LEARNING_RATE, STEPS)
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    return common.fresh(_inputs(seed))
+
+
 EXERCISE = Exercise(
     name="e03_autograd",
     title={"en": "Gradients with autograd", "ko": "autograd로 구하는 기울기"},
     names=("autograd_two_layer_grads", "autograd_train"),
-    make_inputs=lambda seed: common.two_layer_data(seed, N, D_IN, H, D_OUT, LEARNING_RATE,
-                                                    STEPS),
+    make_inputs=make_inputs,
     messages={
         **common.GRAD_MESSAGES,
         "losses_keep_graph": {
@@ -70,13 +93,18 @@ def train(sub, inputs):
                               LEARNING_RATE, STEPS, other_learning_rate=OTHER_LEARNING_RATE)
 
 
+@EXERCISE.probe
+def train_at_scale(sub, inputs):
+    return common.probe_train_at_scale(sub.autograd_train, inputs, common.as_tensors(inputs))
+
+
 # loss 1, grad_w1 2, grad_w2 2, leaves_inputs_alone 1
 common.declare_grad_checks(EXERCISE, extra=common.tensors_only)
 
 
-@EXERCISE.check(points=2, probe="train")
+@EXERCISE.check(points=1, probe="train")
 def train_losses(ctx):
-    verdict = common.judge_train_losses(ctx, STEPS)
+    verdict = common.judge_train_losses(ctx)
     if verdict.passed:
         return verdict
     got = common.unpack(ctx.out["returned"], 3)
@@ -92,8 +120,13 @@ def train_weights(ctx):
     return common.judge_train_weights(ctx)
 
 
+@EXERCISE.check(points=1, probe="train_at_scale")
+def train_at_scale(ctx):
+    return common.judge_train_at_scale(ctx)
+
+
 common.declare_two_layer_misconceptions(EXERCISE, "autograd_two_layer_grads", "autograd_train",
-                                        autograd=True)
+                                        autograd=True, dtype="float32")
 
 
 @hookimpl

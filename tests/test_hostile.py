@@ -1102,6 +1102,35 @@ def terminal(path: str) -> str:
         """) + good()
 
 
+# Checked, never used: the capabilities of the machine's root (no user namespace of its
+# own), and write access to a block device and the kernel log (opened, nothing written).
+ROOT_POWERS = ATTEMPT + textwrap.dedent("""
+    def _initial_namespace_capabilities():
+        with open("/proc/self/uid_map") as uid_map:
+            initial = uid_map.read().split() == ["0", "0", "4294967295"]
+        with open("/proc/self/status") as status:
+            effective = next(int(line.split()[1], 16) for line in status
+                             if line.startswith("CapEff:"))
+        if initial and effective:
+            return  # ESCAPED: it could reboot(2), finit_module(2), settimeofday(2)...
+        raise PermissionError(f"initial user namespace: {initial}, CapEff: {effective:x}")
+
+    def _open_for_writing(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    _attempt("hold root's capabilities in the machine's user namespace",
+             _initial_namespace_capabilities)
+    _attempt("open a block device (/dev/loop0) for writing",
+             lambda: _open_for_writing("/dev/loop0"))
+    _attempt("open the kernel log (/dev/kmsg) for writing", lambda: _open_for_writing("/dev/kmsg"))
+    """) + good()
+ROOT_DEFECT = ("DEFECT: under a grader run as root, isolate_network unshares the network only "
+               "(no user namespace), so each worker keeps every capability of the machine's root "
+               "(CAP_SYS_BOOT, CAP_SYS_MODULE, CAP_SYS_TIME, CAP_SYS_RAWIO: reboot(2), "
+               "finit_module(2) of a .ko under the readable /lib, settimeofday(2), iopl(2) are "
+               "not Landlock's), and Landlock's /dev rule lets it open block devices (the disk) "
+               "and /dev/kmsg for writing")
+
 TERMINAL_DEFECT = ("DEFECT: Landlock gives a worker write (and ioctl) access to all of /dev, so it "
                    "writes into any terminal of the grader's user (/dev/pts/N), e.g. a fake "
                    "report on the one the grader prints on; only the devices a worker needs "
@@ -1209,6 +1238,8 @@ ATTACKS: dict[str, Attack] = {
         env["tcp"], env["udp"]))),
     "writes_into_a_terminal": Attack("filesystem", _with(VICTIM, lambda env: terminal(env["pty"])),
                                      defect=TERMINAL_DEFECT),
+    "uses_the_machines_root_powers": Attack("root", _with(VICTIM, lambda env: ROOT_POWERS),
+                                            defect=ROOT_DEFECT),
     "writes_into_other_scratch_folders": Attack(
         "filesystem", _with(VICTIM, lambda env: SCRATCH_PYTHON), neighbour="e08_checkpoint"),
     "writes_into_other_scratch_folders_through_a_child": Attack(
@@ -1216,12 +1247,15 @@ ATTACKS: dict[str, Attack] = {
 }
 
 LAYER_HOLDS = {"": True, "filesystem": FILESYSTEM_CONFINED, "network": NETWORK_CONFINED,
-               "pids": PIDS_ISOLATED, "git": FILESYSTEM_CONFINED and KIT_IS_A_GIT_CHECKOUT}
+               "pids": PIDS_ISOLATED, "git": FILESYSTEM_CONFINED and KIT_IS_A_GIT_CHECKOUT,
+               "root": FILESYSTEM_CONFINED and os.geteuid() == 0
+               and Path("/dev/loop0").exists() and Path("/dev/kmsg").exists()}
 MISSING_LAYER = {
     "filesystem": "no Landlock on this machine: a write into the kit would really happen",
     "network": "workers get no network namespace here (run where user namespaces are allowed)",
     "pids": "Landlock here has no signal scopes (ABI < 6): a stopped zygote would hang the run",
     "git": "the kit is not a git checkout (or there is no git, or no Landlock) here",
+    "root": "the grader does not run as root here (or no Landlock, or no /dev/loop0, /dev/kmsg)",
 }
 
 

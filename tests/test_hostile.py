@@ -949,6 +949,31 @@ def signals_python(sentinel: int) -> str:
         for _pid in _grading_tree():
             _attempt(f"SIGKILL {{_pid}} of the grader's processes",
                      lambda p=_pid: os.kill(p, signal.SIGKILL))
+
+        def _by_sigio(pid, sig, worked):
+            # the kernel signals a pipe's owner (F_SETOWN) with F_SETSIG's signal on I/O
+            import fcntl
+            read_end, write_end = os.pipe()
+            fcntl.fcntl(read_end, fcntl.F_SETOWN, pid)
+            fcntl.fcntl(read_end, 10, sig)  # F_SETSIG
+            fcntl.fcntl(read_end, fcntl.F_SETFL, fcntl.fcntl(read_end, fcntl.F_GETFL) | os.O_ASYNC)
+            os.write(write_end, b"x")
+            time.sleep(0.05)
+            if not worked(pid):
+                raise PermissionError("the signal did not arrive")
+
+        def _stopped(pid):
+            with open(f"/proc/{{pid}}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+        def _gone(pid):
+            return not os.path.exists(f"/proc/{{pid}}")
+
+        import time
+        _attempt("SIGSTOP the zygote through SIGIO",
+                 lambda: _by_sigio(_zygote, signal.SIGSTOP, _stopped))
+        _attempt("SIGKILL a process outside through SIGIO",
+                 lambda: _by_sigio({sentinel}, signal.SIGKILL, _gone))
         """) + good()
 
 

@@ -628,3 +628,27 @@ def test_e06_depth_from_a_counter_is_a_pattern(grade):
     _assert_fails(result, "every_depth_drawn", "depth_pattern",
                   others_pass=("outputs_match_a_depth", "drawn_every_call", "large_batch"))
     assert "0\u21920: 0" in _check(result, "every_depth_drawn").feedback
+
+
+# Each e04 misconception's mutant, written as a student would.
+E04_MUTANTS = {
+    "mask_missing": e04_backward("return grad_output"),
+    "mask_inverted": e04_backward("""
+        grad = grad_output.clone()
+        grad[input > 0] = 0
+        return grad"""),
+    "mask_not_multiplied": e04_backward("return (input > 0).float()"),
+    "relu_on_gradient": e04_backward("return grad_output.clamp(min=0)"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(E04_MUTANTS))
+def test_e04_each_misconception_lists_exactly_its_symptoms(grade, key):
+    """A mutant is named only when the student matches it on every check it lists: the
+    checks listed are exactly those the mutant's own code fails, and each names it."""
+    declared = next(m for m in e04_my_relu.EXERCISE.misconceptions if m.key == key)
+    result = _result(grade, E04, E04_MUTANTS[key])
+    failing = {c.name for c in result.checks if c.status != "passed"}
+    assert failing == set(declared.checks), (failing, declared.checks)
+    for name in declared.checks:
+        assert _check(result, name).misconception == key, (name, _check(result, name).feedback)

@@ -454,7 +454,11 @@ def grad_output_untouched(ctx):
 
 @EXERCISE.check(points=1, probe="gradcheck")
 def gradcheck_float64(ctx):
-    if isinstance(ctx.out, dict) and ctx.out.get("ok") is True:
+    ok = isinstance(ctx.out, dict) and ctx.out.get("ok") is True
+    # Against the reference's result (which passes): so that a mutant whose gradcheck
+    # fails can claim a failed gradcheck as one of its symptoms.
+    expected = not (isinstance(ctx.ref, dict) and ctx.ref.get("ok") is False)
+    if ok == expected:
         return passed()
     detail = ctx.out.get("detail") if isinstance(ctx.out, dict) else ""
     return failed(t("gradcheck_failed", detail=f" ({detail})" if detail else ""))
@@ -519,8 +523,10 @@ def _buggy_relu(backward_rule):
     return {"MyReLU": BuggyReLU, "my_relu": BuggyReLU.apply}
 
 
-# Where a backward mutant shows: the small probe's gradients and the large inputs'.
-SYMPTOMS = ("backward_values", "large_inputs")
+# Where every backward mutant shows (each misconception lists exactly its symptoms,
+# tests/test_e04_e05_e06.py checks it): the small probe's gradients, the large inputs',
+# and gradcheck.
+SYMPTOMS = ("backward_values", "large_inputs", "gradcheck_float64")
 
 
 def _masked(grad, where):

@@ -1,6 +1,7 @@
 """e04: ReLU as a custom torch.autograd.Function (the student writes backward).
 
-Probe plan (every shape and value drawn from the grader's seed, none from the tutorial):
+Probe plan (every shape and value drawn from the grader's seed, none from the tutorial;
+MyReLU.apply and my_relu take no default argument to leave out):
 - backward: a small 6x5 float32 input (exact zeros, both signs in every column), forward
   and backward with a random upstream gradient; the caller's tensors must stay as they
   were; MyReLU used twice in one graph. Detailed feedback comes from here.

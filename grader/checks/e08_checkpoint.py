@@ -47,6 +47,9 @@ BUFFER_SCALE = 3.0
 #: move it by 2.5e-5..1.2e-3, a lost optimizer state by 0.2 or more.
 RESUME_LOSS_RTOL = 1e-6
 RESUME_RTOL = 2e-5
+#: The same on a GPU (not measured: no GPU where this was written; CUDA kernels may sum
+#: in another order from run to run), kept wider.
+CUDA_RTOL = 1e-4
 #: For the live-state detector only: the original's weights moved on, in float32.
 LIVE_RTOL = 1e-6
 
@@ -540,15 +543,16 @@ def _moved(params: Any, start: dict[str, Any]) -> dict[str, Any]:
     return moved
 
 
-def _resume_problems(out: dict, ref: dict) -> list:
+def _resume_problems(out: dict, ref: dict, loss_rtol: float = RESUME_LOSS_RTOL,
+                     rtol: float = RESUME_RTOL) -> list:
     """The K steps after loading against the reference's: losses to float32 round-off,
     and how far each weight moved (a lost or rounded momentum buffer shows there)."""
     start = ref["loaded"]
     moved_out, moved_ref = _moved(out["params"], start), _moved(ref["params"], start)
-    problems = compare(t("label_losses_resumed"), out["losses"], ref["losses"], RESUME_LOSS_RTOL)
+    problems = compare(t("label_losses_resumed"), out["losses"], ref["losses"], loss_rtol)
     for name in moved_ref:
         label = t("label_moved", when=t("when_after_more_steps", steps=K), name=name)
-        problems += compare(label, moved_out[name], moved_ref[name], RESUME_RTOL)
+        problems += compare(label, moved_out[name], moved_ref[name], rtol)
     return problems
 
 
@@ -604,7 +608,7 @@ def cuda_checkpoint_on_cpu(ctx):
     loaded = _restored(ctx)
     if loaded:
         return failed(t("model_not_restored"), *loaded)
-    problems = _resume_problems(ctx.out, ctx.ref)
+    problems = _resume_problems(ctx.out, ctx.ref, CUDA_RTOL, CUDA_RTOL)
     return failed(t("resume_differs"), *problems) if problems else passed()
 
 

@@ -1030,6 +1030,28 @@ def network_python(tcp: int, udp: int, unix: str) -> str:
         """) + good()
 
 
+def unix_socket_path(path: str) -> str:
+    return ATTEMPT + textwrap.dedent(f"""
+        import socket
+
+        def _connect():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect({path!r})
+                s.sendall(b"{MARKER}")
+
+        _attempt("connect to the unix socket {path}", _connect)
+        _child("python -c connect to the unix socket",
+               [sys.executable, "-c", "import socket; socket.socket(socket.AF_UNIX)"
+                ".connect({path!r})"])
+        """) + good()
+
+
+UNIX_PATH_DEFECT = ("DEFECT: a worker connects to any unix socket that has a path and that the "
+                    "grader's user may use (an ssh-agent's $SSH_AUTH_SOCK, a docker or database "
+                    "socket): neither the network namespace nor Landlock (ABI <= 7) covers "
+                    "connect(2) to a pathname socket")
+
+
 def network_child(tcp: int, udp: int) -> str:
     return ATTEMPT + textwrap.dedent(f"""
         _child("python -c TCP connect",
@@ -1259,6 +1281,9 @@ ATTACKS: dict[str, Attack] = {
         """)), status="error", phrases=KILL_REFUSED, tells=False),
     "connects_out": Attack("network", _with(VICTIM, lambda env: network_python(
         env["tcp"], env["udp"], env["unix"]))),
+    "connects_to_a_unix_socket_path": Attack(
+        "network", _with(VICTIM, lambda env: unix_socket_path(env["unix_path"])),
+        defect=UNIX_PATH_DEFECT),
     "connects_out_through_children": Attack("network", _with(VICTIM, lambda env: network_child(
         env["tcp"], env["udp"]))),
     "writes_into_a_terminal": Attack("filesystem", _with(VICTIM, lambda env: terminal(env["pty"])),
@@ -1295,6 +1320,7 @@ class HostileBatch:
     tcp_accepted: list[str]
     udp_received: list[str]
     unix_accepted: int
+    unix_path_accepted: int
     sentinel_alive: bool
     seconds: float
     returncode: int
@@ -1309,20 +1335,24 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
 
     root = tmp_path_factory.mktemp("confinement")
     kit = _copy_of_the_kit(tmp_path_factory.mktemp("kit"))
+    unix_path = str(tmp_path_factory.mktemp("sockets") / "listener.sock")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
-            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix_at_path:
         tcp.bind(("127.0.0.1", 0))
-        tcp.listen(16)
         udp.bind(("127.0.0.1", 0))
         unix_name = f"\0{MARKER}-unix"
         unix.bind(unix_name)
-        unix.listen(16)
-        for listener in (tcp, udp, unix):
+        unix_at_path.bind(unix_path)
+        for listener in (tcp, unix, unix_at_path):
+            listener.listen(16)
+        for listener in (tcp, udp, unix, unix_at_path):
             listener.setblocking(False)
         sentinel = subprocess.Popen(["sleep", str(BATCH_BOUND + 60)])
         pty_master, pty_slave = os.openpty()
         env = {"tcp": tcp.getsockname()[1], "udp": udp.getsockname()[1], "unix": unix_name,
+               "unix_path": unix_path,
                "sentinel": sentinel.pid, "kit": kit, "pty": os.ttyname(pty_slave)}
         for name, attack in ATTACKS.items():
             if LAYER_HOLDS[attack.layer]:
@@ -1362,29 +1392,26 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
                 terminal_received = b""
             os.close(pty_master)
             os.close(pty_slave)
-        accepted, received, unix_accepted = [], [], 0
-        try:
-            while True:
-                accepted.append(str(tcp.accept()[1]))
-        except BlockingIOError:
-            pass
-        try:
-            while True:
-                received.append(repr(udp.recvfrom(4096)))
-        except BlockingIOError:
-            pass
-        try:
-            while True:
-                unix.accept()
-                unix_accepted += 1
-        except BlockingIOError:
-            pass
+        accepted = [str(peer) for _connection, peer in _waiting(tcp.accept)]
+        received = [repr(datagram) for datagram in _waiting(lambda: udp.recvfrom(4096))]
+        unix_accepted = len(_waiting(unix.accept))
+        unix_path_accepted = len(_waiting(unix_at_path.accept))
     data = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
     if os.environ.get("HOSTILE_DUMP"):  # to read what each attack printed
         Path(os.environ["HOSTILE_DUMP"]).write_text(done.stdout)
     return HostileBatch({s["id"]: s for s in data.get("submissions", [])}, data, before, after,
-                        damage, terminal_received, accepted, received, unix_accepted, sentinel_alive, seconds,
-                        done.returncode, done.stderr)
+                        damage, terminal_received, accepted, received, unix_accepted,
+                        unix_path_accepted, sentinel_alive, seconds, done.returncode, done.stderr)
+
+
+def _waiting(take: Callable[[], object]) -> list:
+    """Everything a non-blocking listener has waiting (connections, datagrams)."""
+    found = []
+    while True:
+        try:
+            found.append(take())
+        except BlockingIOError:
+            return found
 
 
 def _exercise(report: dict, name: str) -> dict:
@@ -1448,6 +1475,13 @@ def test_every_kit_file_hashes_the_same_after_the_hostile_batch(hostile_batch):
     changed = sorted(path for path in hostile_batch.before.keys() | hostile_batch.after.keys()
                      if hostile_batch.before.get(path) != hostile_batch.after.get(path))
     assert not changed
+
+
+@pytest.mark.xfail(strict=True, reason=UNIX_PATH_DEFECT)
+def test_nothing_reached_a_unix_socket_the_test_opened(hostile_batch):
+    if not NETWORK_CONFINED:
+        pytest.skip(MISSING_LAYER["network"])
+    assert hostile_batch.unix_path_accepted == 0
 
 
 @pytest.mark.xfail(strict=True, reason=TERMINAL_DEFECT)

@@ -51,7 +51,7 @@ _NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2            # ABI >= 4
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2        # ABI >= 6
 
 _READ = ("execute", "read_file", "read_dir")
-_DEVICE = ("read_file", "write_file", "truncate", "ioctl_dev", "read_dir")
+_DEVICE = ("read_file", "write_file", "truncate", "ioctl_dev", "read_dir")  # /dev/dri: a dir
 #: System folders a Python process may read (what exists of them).
 SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt",
                    "/proc", "/sys", "/run/nvidia-persistenced")
@@ -143,7 +143,28 @@ class Plan:
     """What a worker may read and write; made once in the grader, applied in each worker."""
 
     readable: tuple[str, ...]
-    devices: tuple[str, ...] = ("/dev",)
+    devices: tuple[str, ...] = ()
+
+    @classmethod
+    def make(cls, extra: Iterable[str], hidden: Iterable[str]) -> "Plan":
+        return cls(tuple(readable_roots(extra, hidden)), tuple(device_nodes()))
+
+
+#: The device files a worker may read and write: nothing that reaches a terminal, a
+#: disk or another process (no /dev/pts, /dev/tty*, /dev/shm); GPUs for CUDA.
+DEVICE_NODES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+GPU_DEVICE_PREFIXES = ("nvidia", "dri", "kfd")
+
+
+def device_nodes() -> list[str]:
+    nodes = [path for path in DEVICE_NODES if os.path.exists(path)]
+    try:
+        entries = os.listdir("/dev")
+    except OSError:
+        entries = []
+    nodes += sorted(os.path.join("/dev", entry) for entry in entries
+                    if entry.startswith(GPU_DEVICE_PREFIXES))
+    return nodes
 
 
 def _add_rule(libc, ruleset: int, path: str, access: int) -> None:
@@ -190,6 +211,7 @@ def restrict_filesystem(plan: Plan, writable: str) -> bool:
             _add_rule(libc, ruleset, path, read)
         for path in plan.devices:
             _add_rule(libc, ruleset, path, _mask(_DEVICE, abi))
+        _add_rule(libc, ruleset, "/dev", _mask(("read_dir",), abi))  # names only
         _add_rule(libc, ruleset, writable, everything)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             return False

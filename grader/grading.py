@@ -334,6 +334,9 @@ def hidden_paths(exercises: Sequence[Exercise], solutions_dir: Path) -> tuple[st
     """What no student worker may read: the references and the folders of the check code
     (its judges and mutants hold the answers)."""
     paths = {str(solutions_dir)}
+    # The kit's own history and tests hold the references and correct variants too.
+    paths.update(str(KIT_ROOT / name) for name in (".git", "tests")
+                 if (KIT_ROOT / name).exists())
     for exercise in exercises:
         if exercise.solution:
             paths.add(str(exercise.solution))

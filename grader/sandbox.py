@@ -521,7 +521,7 @@ def _confine(job: dict[str, Any]) -> None:
     A student worker may not read the kit's references or check code either."""
     settings = job.get("confinement") or {}
     hidden = settings.get("hidden", []) if job.get("role") == "student" else []
-    plan = confine.Plan(tuple(confine.readable_roots(job.get("search_path", []), hidden)))
+    plan = confine.Plan.make(job.get("search_path", []), hidden)
     confine.confine(plan, job["workdir"], settings.get("expected") or {})
 
 

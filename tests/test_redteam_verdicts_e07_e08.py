@@ -503,3 +503,11 @@ def test_reader_never_runs_or_crashes_on_hostile_bytes(tmp_path):
             checkpoint_file.read_checkpoint(raw)
     with pytest.raises(checkpoint_file.Unreadable, match="more than the grader reads"):
         checkpoint_file.read_checkpoint(b"\0" * (checkpoint_file.MAX_FILE_BYTES + 1))
+    # a small file whose views repeat one element (stride 0) into huge tensors
+    import torch
+
+    one = torch.zeros(1)
+    raw = saved([one.expand(3_000_000)] * 2 + [one.expand(3_000_001)])
+    assert len(raw) < 10_000
+    with pytest.raises(checkpoint_file.Unreadable, match="more elements than the grader reads"):
+        checkpoint_file.read_checkpoint(raw)

@@ -32,7 +32,8 @@ import numpy as np
 
 #: The largest file the probe sends back (and this module reads).
 MAX_FILE_BYTES = 8 * 1024 * 1024
-#: The most elements one decoded tensor may have (a view may be larger than its file).
+#: The most elements the decoded tensors may have in all (views may repeat their storage:
+#: a stride of 0 makes a tensor of any size from one element).
 MAX_ELEMENTS = 4 * 1024 * 1024
 MAX_DEPTH = 64
 
@@ -106,8 +107,14 @@ class _Storage:
         self.dtype, self.raw_dtype = _STORAGES[kind.name]
         self.numel = numel
         self.data: bytes | None = None
+        self.decoded: np.ndarray | None = None
 
     def values(self, big_endian: bool) -> np.ndarray:
+        if self.decoded is None:      # once per storage, however many tensors view it
+            self.decoded = self._values(big_endian)
+        return self.decoded
+
+    def _values(self, big_endian: bool) -> np.ndarray:
         if self.data is None:
             raise Unreadable("a storage whose data is missing from the file")
         raw = np.dtype(self.raw_dtype)
@@ -130,12 +137,12 @@ class _PendingTensor:
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
         self.decoded: StoredTensor | None = None
 
-    def decode(self, big_endian: bool) -> StoredTensor:
+    def decode(self, big_endian: bool, budget: list[int]) -> StoredTensor:
         if self.decoded is None:     # a tensor named many times (memo) is decoded once
-            self.decoded = self._decode(big_endian)
+            self.decoded = self._decode(big_endian, budget)
         return self.decoded
 
-    def _decode(self, big_endian: bool) -> StoredTensor:
+    def _decode(self, big_endian: bool, budget: list[int]) -> StoredTensor:
         size, stride, offset = self.size, self.stride, self.offset
         if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
                 and all(isinstance(n, int) and n >= 0 for n in size + stride + (offset,))):
@@ -143,8 +150,9 @@ class _PendingTensor:
         numel = 1
         for n in size:
             numel *= n
-        if numel > MAX_ELEMENTS:
-            raise Unreadable(f"a tensor of {numel} elements (more than the grader reads)")
+        budget[0] -= numel
+        if numel > MAX_ELEMENTS or budget[0] < 0:
+            raise Unreadable(f"tensors of more elements than the grader reads ({MAX_ELEMENTS})")
         flat = self.storage.values(big_endian)
         if numel == 0:
             return StoredTensor(np.zeros(size, dtype=flat.dtype), self.storage.dtype)
@@ -299,22 +307,23 @@ def _unpickle(stream: io.BytesIO, storages: dict[str, _Storage]) -> Any:
         raise Unreadable(f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}") from None
 
 
-def _resolve(value: Any, big_endian: bool, done: dict[int, Any], depth: int = 0) -> Any:
+def _resolve(value: Any, big_endian: bool, done: dict[int, Any], budget: list[int],
+             depth: int = 0) -> Any:
     """The loaded structure with every tensor decoded (plain dicts, lists and tuples).
     `done` maps containers already resolved (by id) to their result: a structure that
     shares its parts (memo) is resolved once per part, not once per path."""
     if depth > MAX_DEPTH:
         raise Unreadable("data nested too deeply")
     if isinstance(value, _PendingTensor):
-        return value.decode(big_endian)
+        return value.decode(big_endian, budget)
     if id(value) in done:
         return done[id(value)]
     if isinstance(value, dict):
         result: Any = {
             key if isinstance(key, (str, int, float, bool, type(None))) else repr(key):
-            _resolve(item, big_endian, done, depth + 1) for key, item in value.items()}
+            _resolve(item, big_endian, done, budget, depth + 1) for key, item in value.items()}
     elif isinstance(value, (list, tuple)):
-        items = [_resolve(item, big_endian, done, depth + 1) for item in value]
+        items = [_resolve(item, big_endian, done, budget, depth + 1) for item in value]
         result = items if isinstance(value, list) else tuple(items)
     else:
         result = None
@@ -368,7 +377,7 @@ def _read_zip(raw: bytes) -> Any:
     loaded = _unpickle(io.BytesIO(record("data.pkl") or b""), storages)
     for key, storage in storages.items():
         storage.data = record(f"data/{key}")
-    return _resolve(loaded, byteorder == "big", {})
+    return _resolve(loaded, byteorder == "big", {}, [MAX_ELEMENTS])
 
 
 def _read_legacy(raw: bytes) -> Any:
@@ -388,4 +397,4 @@ def _read_legacy(raw: bytes) -> Any:
         if len(head) != 8 or struct.unpack("<q", head)[0] != storage.numel:
             raise Unreadable("a legacy file whose storage sizes do not match")
         storage.data = stream.read(storage.numel * np.dtype(storage.raw_dtype).itemsize)
-    return _resolve(loaded, not sys_info.get("little_endian", True), {})
+    return _resolve(loaded, not sys_info.get("little_endian", True), {}, [MAX_ELEMENTS])

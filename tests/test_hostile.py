@@ -1135,6 +1135,7 @@ GIT_HISTORY = textwrap.dedent(f"""
         exec(_shown.stdout)
     """)
 
+
 def terminal(path: str) -> str:
     """Write into a terminal of the grader's user (the test's own pseudo-terminal here; on
     a course's machine, the one the grader prints its report on)."""
@@ -1175,13 +1176,7 @@ ROOT_DEFECT = ("DEFECT: under a grader run as root, isolate_network unshares the
                "(no user namespace), so each worker keeps every capability of the machine's root "
                "(CAP_SYS_BOOT, CAP_SYS_MODULE, CAP_SYS_TIME, CAP_SYS_RAWIO: reboot(2), "
                "finit_module(2) of a .ko under the readable /lib, settimeofday(2), iopl(2) are "
-               "not Landlock's), and Landlock's /dev rule lets it open block devices (the disk) "
-               "and /dev/kmsg for writing")
-
-TERMINAL_DEFECT = ("DEFECT: Landlock gives a worker write (and ioctl) access to all of /dev, so it "
-                   "writes into any terminal of the grader's user (/dev/pts/N), e.g. a fake "
-                   "report on the one the grader prints on; only the devices a worker needs "
-                   "(null, zero, full, random, urandom, the GPU's) should be writable")
+               "not Landlock's business)")
 
 # e07's answer is in the grader's reference models too (the mutant `train`, right when
 # its `bug` is None, and `evaluate`); pick_device is left undone, so e07 earns only what
@@ -1233,7 +1228,7 @@ class Attack:
     victim: str = VICTIM
     status: str = "passed"          # of every check of the victim ("" when asserted elsewhere)
     phrases: tuple[str, ...] = ()   # in the victim's feedback
-    neighbour: str = NEIGHBOUR      # graded beside it, must get full marks
+    neighbour: str = NEIGHBOUR      # graded beside it, must get full marks ("": none)
     tells: bool = True              # prints what was refused (else its error says it)
     defect: str = ""                # a hole known to the lead: the test is a strict xfail
 
@@ -1243,34 +1238,44 @@ def _with(name: str, source: Callable[[dict], str]) -> Callable[[dict], dict[str
 
 
 ATTACKS: dict[str, Attack] = {
-    # touching solutions/ is also copying the reference: the guard takes e01's credit
+    # 1. the kit's own files (touching solutions/ is copying the reference too: the guard
+    # takes e01's credit)
     "writes_kit_files": Attack("filesystem", _with(VICTIM, lambda env: fs_python(env["kit"])),
                                status="failed", phrases=("reference solutions", "no credit")),
     "writes_kit_files_through_a_child": Attack("filesystem",
                                                _with(VICTIM, lambda env: fs_child(env["kit"])),
                                                status="failed",
                                                phrases=("reference solutions", "no credit")),
-    "hands_in_a_wrong_answer": Attack("", _with(VICTIM, lambda env: WRONG), status=""),  # baseline
+    "reads_solutions_from_the_kits_git_history": Attack(
+        "git", _with(VICTIM, lambda env: GIT_HISTORY), status="", neighbour=""),
+    "writes_into_a_terminal": Attack("filesystem", _with(VICTIM, lambda env: terminal(env["pty"])),
+                                     neighbour=""),
+    "uses_the_machines_root_powers": Attack("root", _with(VICTIM, lambda env: ROOT_POWERS),
+                                            neighbour="", defect=ROOT_DEFECT),
+    # 2. the grader's code in the worker's memory
+    "hands_in_a_wrong_answer": Attack("", _with(VICTIM, lambda env: WRONG), status="",  # baseline
+                                      neighbour=""),
     "takes_buggy_train_from_sys_modules": Attack(
         "", _with(VICTIM, lambda env: BUGGY_TRAIN + "\n" + good().split("def numpy_train")[0]),
-        status=""),
+        status="", neighbour=""),
+    "takes_buggy_grads_from_sys_modules": Attack("", _with(VICTIM, lambda env: BUGGY_GRADS),
+                                                 status="", neighbour=""),
     "takes_the_reference_model_from_sys_modules": Attack(
         "", _with("e05_two_layer_net", lambda env: REFERENCE_MODEL), victim="e05_two_layer_net",
-        status=""),
-    "takes_buggy_grads_from_sys_modules": Attack("", _with(VICTIM, lambda env: BUGGY_GRADS),
-                                                 status=""),
+        status="", neighbour=""),
+    "takes_train_and_evaluate_from_sys_modules": Attack(
+        "", _with("e07_training", lambda env: REFERENCE_TRAIN), victim="e07_training", status="",
+        neighbour=""),
     "walks_the_stack_to_mutants_and_judges": Attack("", _with(VICTIM, lambda env: STACK_WALK),
                                                     status=""),
-    "reads_solutions_from_the_kits_git_history": Attack("git", _with(VICTIM,
-                                                                      lambda env: GIT_HISTORY),
-                                                         status=""),
-    "takes_train_and_evaluate_from_sys_modules": Attack(
-        "", _with("e07_training", lambda env: REFERENCE_TRAIN), victim="e07_training", status=""),
-    "lists_the_check_code_left_in_its_worker": Attack("", _with(VICTIM, lambda env: names_left())),
+    "lists_the_check_code_left_in_its_worker": Attack("", _with(VICTIM, lambda env: names_left()),
+                                                      neighbour=""),
+    # 3. the result pipe
     "forges_a_second_frame_per_probe": Attack("", _with(VICTIM, lambda env: forge(False)),
                                               status="failed", phrases=("tampered",)),
     "forges_frames_through_a_child": Attack("", _with(VICTIM, lambda env: forge(True)),
                                             status="failed", phrases=("tampered",)),
+    # 4. signals
     "signals_the_grader": Attack("pids", _with(VICTIM, lambda env: signals_python(
         env["sentinel"]))),
     "signals_the_grader_through_children": Attack("pids", _with(VICTIM, lambda env: signals_child(
@@ -1279,21 +1284,19 @@ ATTACKS: dict[str, Attack] = {
         import os, signal
         os.kill(os.getppid(), signal.SIGSTOP)
         """)), status="error", phrases=KILL_REFUSED, tells=False),
-    "connects_out": Attack("network", _with(VICTIM, lambda env: network_python(
-        env["tcp"], env["udp"], env["unix"]))),
-    "connects_to_a_unix_socket_path": Attack(
-        "network", _with(VICTIM, lambda env: unix_socket_path(env["unix_path"])),
-        defect=UNIX_PATH_DEFECT),
-    "connects_out_through_children": Attack("network", _with(VICTIM, lambda env: network_child(
-        env["tcp"], env["udp"]))),
-    "writes_into_a_terminal": Attack("filesystem", _with(VICTIM, lambda env: terminal(env["pty"])),
-                                     defect=TERMINAL_DEFECT),
-    "uses_the_machines_root_powers": Attack("root", _with(VICTIM, lambda env: ROOT_POWERS),
-                                            defect=ROOT_DEFECT),
+    # 5. other jobs' scratch folders (the checkpoint exercise's probes use theirs)
     "writes_into_other_scratch_folders": Attack(
         "filesystem", _with(VICTIM, lambda env: SCRATCH_PYTHON), neighbour="e08_checkpoint"),
     "writes_into_other_scratch_folders_through_a_child": Attack(
         "filesystem", _with(VICTIM, lambda env: SCRATCH_CHILD), neighbour="e08_checkpoint"),
+    # 6. the network
+    "connects_out": Attack("network", _with(VICTIM, lambda env: network_python(
+        env["tcp"], env["udp"], env["unix"]))),
+    "connects_out_through_children": Attack("network", _with(VICTIM, lambda env: network_child(
+        env["tcp"], env["udp"])), neighbour=""),
+    "connects_to_a_unix_socket_path": Attack(
+        "network", _with(VICTIM, lambda env: unix_socket_path(env["unix_path"])), neighbour="",
+        defect=UNIX_PATH_DEFECT),
 }
 
 LAYER_HOLDS = {"": True, "filesystem": FILESYSTEM_CONFINED, "network": NETWORK_CONFINED,
@@ -1356,8 +1359,9 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
                "sentinel": sentinel.pid, "kit": kit, "pty": os.ttyname(pty_slave)}
         for name, attack in ATTACKS.items():
             if LAYER_HOLDS[attack.layer]:
-                files = {**attack.files(env), f"{attack.neighbour}.py":
-                         solution_source(attack.neighbour)}
+                files = attack.files(env)
+                if attack.neighbour:
+                    files[f"{attack.neighbour}.py"] = solution_source(attack.neighbour)
                 for file_name, text in files.items():
                     (root / name).mkdir(exist_ok=True)
                     (root / name / file_name).write_text(text)
@@ -1458,8 +1462,9 @@ def test_attack_is_refused_and_costs_nothing_else(hostile_batch, name):
             assert phrase.lower() in check["feedback"].lower(), (check["name"], check["feedback"])
     if attack.layer and attack.status and attack.tells:  # it tried, and was told no
         assert "REFUSED:" in victim.get("output", ""), victim.get("output", "")[-2000:]
-    neighbour = _exercise(report, attack.neighbour)
-    assert _full_marks(neighbour), (attack.neighbour, neighbour["checks"])
+    if attack.neighbour:
+        neighbour = _exercise(report, attack.neighbour)
+        assert _full_marks(neighbour), (attack.neighbour, neighbour["checks"])
 
 
 def test_classmate_in_the_hostile_batch_gets_full_marks_on_every_exercise(hostile_batch):
@@ -1484,7 +1489,6 @@ def test_nothing_reached_a_unix_socket_the_test_opened(hostile_batch):
     assert hostile_batch.unix_path_accepted == 0
 
 
-@pytest.mark.xfail(strict=True, reason=TERMINAL_DEFECT)
 def test_nothing_reached_a_terminal_the_test_opened(hostile_batch):
     if not FILESYSTEM_CONFINED:
         pytest.skip(MISSING_LAYER["filesystem"])
@@ -1560,10 +1564,6 @@ def test_taking_the_reference_train_and_evaluate_from_sys_modules_earns_nothing(
     assert result["score"] == 0, result["checks"]
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT: the kit's root folder is readable by a student "
-                   "worker (it is on sys.path), its .git included: `git show "
-                   "HEAD:solutions/e01_numpy_grads.py` in a child process gives the reference, "
-                   "and the guard does not see it (hide <kit>/.git like solutions/)")
 def test_reading_solutions_from_the_kits_git_history_earns_nothing(hostile_batch):
     report = _attack_report(hostile_batch, "reads_solutions_from_the_kits_git_history")
     result = _exercise(report, VICTIM)

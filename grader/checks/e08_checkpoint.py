@@ -42,11 +42,12 @@ MOVE_ON = (-0.5, 0.25)   # after saving, every parameter p of the original becom
 #: here), so that a lost or rounded buffer changes the next steps clearly.
 BUFFER_SCALE = 3.0
 #: Resumed training against the uninterrupted run. Measured on the reference (float32
-#: against float64, five seeds): losses differ by at most 1.3e-7 relative, the distance the
-#: K steps move each weight by at most 3.3e-6; momentum buffers stored in half precision
-#: move it by 2.5e-5..1.2e-3, a lost optimizer state by 0.2 or more.
+#: against float64, seeds 0-19): the losses differ by at most 1.3e-7 relative, the distance
+#: the K steps move each weight by at most 9.6e-7 (relative, in norm over the weight);
+#: momentum buffers stored in half precision move it by 3.1e-5 or more, in bfloat16 by
+#: 2.4e-4, a lost optimizer state by 0.16 or more.
 RESUME_LOSS_RTOL = 1e-6
-RESUME_RTOL = 2e-5
+RESUME_RTOL = 5e-6
 #: The same on a GPU (not measured: no GPU where this was written; CUDA kernels may sum
 #: in another order from run to run), kept wider.
 CUDA_RTOL = 1e-4
@@ -160,6 +161,12 @@ EXERCISE = Exercise(
         },
         "label_moved": {"en": "{when}: how far {name} moved",
                         "ko": "{when}: {name}이(가) 움직인 거리"},
+        "moved_off": {
+            "en": "{label}: off by {rel:.2g} of the expected distance (relative, over all "
+                  "its elements).",
+            "ko": "{label}: 기대한 거리에서 {rel:.2g}만큼 (모든 원소에 대해 상대적으로) "
+                  "벗어났습니다.",
+        },
         "model_only_with_optimizer": {
             "en": "load_checkpoint restores the model only when an optimizer is given: "
                   "load_checkpoint(path, model) must restore the model too (only the "
@@ -552,7 +559,16 @@ def _resume_problems(out: dict, ref: dict, loss_rtol: float = RESUME_LOSS_RTOL,
     problems = compare(t("label_losses_resumed"), out["losses"], ref["losses"], loss_rtol)
     for name in moved_ref:
         label = t("label_moved", when=t("when_after_more_steps", steps=K), name=name)
-        problems += compare(label, moved_out[name], moved_ref[name], rtol)
+        have, want = as_array(moved_out[name]), as_array(moved_ref[name])
+        if have is None or want is None or have.shape != want.shape \
+                or not np.all(np.isfinite(have)):
+            problems += compare(label, moved_out[name], moved_ref[name])
+            continue
+        # one relative error per weight, in norm: rounding scatters at random over the
+        # elements, a rounded momentum buffer shifts them all (see RESUME_RTOL)
+        error, size = float(np.linalg.norm(have - want)), float(np.linalg.norm(want))
+        if error > rtol * size + 1e-12:
+            problems.append(t("moved_off", label=label, rel=error / (size or 1.0)))
     return problems
 
 

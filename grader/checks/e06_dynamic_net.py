@@ -105,6 +105,12 @@ def _separated(weights, x, upstream) -> bool:
 
 
 def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    # a copy of the dict (the arrays are only read): both probes of a worker use them
+    return dict(_inputs(seed))
+
+
+@lru_cache(maxsize=2)
+def _inputs(seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     while True:  # deterministic: the first draw whose depths are clearly apart
         weights = mc.linear_weights(rng, LAYERS, gain=1.5)
@@ -124,19 +130,26 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return {"x": x, "upstream": upstream, **weights, **mc.prefixed(mc.LARGE, big)}
 
 
-def _depths_apart(weights, x) -> bool:
-    """Whether the outputs of depths 0..3 differ clearly and no ReLU input on the way
-    lies within mc.KINK_MARGIN of 0 (depth 3 passes every ReLU the lower depths pass).
-    One pass through the layers: the first one is the costly one at the large sizes."""
-    outs, h = [], None
-    for depth, (name, _) in enumerate(steps(3)[:-1]):
+def _depth_outputs(weights, x) -> tuple[list[np.ndarray], float]:
+    """The outputs of depths 0..3, and how close to 0 any ReLU input on the way comes
+    (depth 3 passes every ReLU the lower depths pass). One pass through the layers: the
+    first one is the costly one at the large sizes."""
+    outs, h, closest = [], None, np.inf
+    for name, _ in steps(3)[:-1]:
         z = (x if h is None else h) @ weights[f"{name}.weight"].T + weights[f"{name}.bias"]
-        if np.min(np.abs(z)) < mc.KINK_MARGIN:
-            return False
+        closest = min(closest, float(np.min(np.abs(z))))
         h = np.maximum(z, 0)
         outs.append(h @ weights["output_linear.weight"].T + weights["output_linear.bias"])
-    return all(np.max(np.abs(a - b)) >= SEPARATION * max(np.max(np.abs(a)), np.max(np.abs(b)))
-               for i, a in enumerate(outs) for b in outs[i + 1:])
+    return outs, closest
+
+
+def _depths_apart(weights, x) -> bool:
+    """Whether the outputs of depths 0..3 differ clearly and no ReLU input on the way
+    lies within mc.KINK_MARGIN of 0."""
+    outs, closest = _depth_outputs(weights, x)
+    return closest >= mc.KINK_MARGIN and all(
+        np.max(np.abs(a - b)) >= SEPARATION * max(np.max(np.abs(a)), np.max(np.abs(b)))
+        for i, a in enumerate(outs) for b in outs[i + 1:])
 
 
 def weights_of(inputs, prefix: str = "") -> dict[str, np.ndarray]:
@@ -646,21 +659,24 @@ def large_batch(ctx):
         return failed(*problems, misconception=mc.load_misconception(out.get("load")))
     x, weights = ctx.inputs[mc.LARGE + "x"], weights_of(ctx.inputs, mc.LARGE)
     upstream = ctx.inputs[mc.LARGE + "upstream"]
-    expected = {d: mc.chain(x, steps(d), weights, upstream) for d in DEPTHS}
+    outputs, _ = _depth_outputs(weights, x)
+    expected_grads = {}   # only for the depths drawn: each costs a backward pass
     results = out.get("calls") if isinstance(out.get("calls"), list) else []
     if len(results) != LARGE_CALLS:
         return failed(t("no_result"))
     for index, call in enumerate(results, start=1):
         got = call.get("out") if isinstance(call, dict) else None
-        depth = next((d for d in DEPTHS if mc.matches(got, expected[d][0])), None)
+        depth = next((d for d in DEPTHS if mc.matches(got, outputs[d])), None)
         if depth is None:
-            if not isinstance(got, TensorData) or got.shape != expected[0][0].shape:
+            if not isinstance(got, TensorData) or got.shape != outputs[0].shape:
                 return failed(t("large_depth_unmatched", call=index, **about),
-                              *mc.output_problems("forward(x)", got, expected[0][0]),
-                              *mc.rows_hint(got, expected[0][0]))
+                              *mc.output_problems("forward(x)", got, outputs[0]),
+                              *mc.rows_hint(got, outputs[0]))
             return failed(t("large_depth_unmatched", call=index, **about))
+        if depth not in expected_grads:
+            expected_grads[depth] = mc.chain(x, steps(depth), weights, upstream)[1]
         grads = call.get("grads") or {}
-        for key, want in expected[depth][1].items():
+        for key, want in expected_grads[depth].items():
             problems = compare(key + ".grad", grads.get(key), want, mc.MODULE_RTOL)
             if problems:
                 return failed(t("large_gradients_wrong", depth=depth, call=index, param=key,

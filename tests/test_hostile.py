@@ -1306,7 +1306,8 @@ LAYER_HOLDS = {"": True, "filesystem": FILESYSTEM_CONFINED, "network": NETWORK_C
 MISSING_LAYER = {
     "filesystem": "no Landlock on this machine: a write into the kit would really happen",
     "network": "workers get no network namespace here (run where user namespaces are allowed)",
-    "pids": "Landlock here has no signal scopes (ABI < 6): a stopped zygote would hang the run",
+    "pids": "Landlock here has no signal scopes (ABI < 6): these signals would really reach "
+            "the grader's processes",
     "git": "the kit is not a git checkout (or there is no git, or no Landlock) here",
     "root": "the grader does not run as root here (or no Landlock, or no /dev/loop0, /dev/kmsg)",
 }

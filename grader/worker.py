@@ -358,6 +358,53 @@ class _SubmittedModules:
         exec(compile(source["code"], source["path"], "exec"), module.__dict__)
 
 
+class _Withheld:
+    """What an import of the kit's references gives a student: a name that cannot be used.
+
+    The import itself is reported (the exercise it names earns nothing) and must not fail:
+    a course file that copies one exercise still has the others graded. The file is never
+    read (the sandbox hides it anyway)."""
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_name", name)
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{object.__getattribute__(self, '_name')} is the kit's reference "
+                           "solution, which a submission cannot use")
+
+    __call__ = __getattr__ = __setattr__ = __getitem__ = __iter__ = _refuse
+
+
+class _WithheldReferences:
+    """Import hook: `solutions` and `solutions.*` are empty modules whose every name is
+    `_Withheld` (the audit hook has already reported the import)."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> Any:
+        import importlib.machinery
+
+        if fullname != "solutions" and not fullname.startswith("solutions."):
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _WithheldReferences,
+                                              is_package=fullname == "solutions")
+
+    @staticmethod
+    def create_module(spec: Any) -> types.ModuleType:
+        module = types.ModuleType(spec.name)
+        def withheld(name: str) -> _Withheld:
+            if name.startswith("__"):  # __all__, __path__...: as for an empty module
+                raise AttributeError(name)
+            return _Withheld(f"{spec.name}.{name}")
+        module.__getattr__ = withheld  # type: ignore[attr-defined]
+        if spec.name == "solutions":
+            module.__path__ = []
+        return module
+
+    @staticmethod
+    def exec_module(module: types.ModuleType) -> None:
+        return None
+
+
 class _NotebookShell:
     """`get_ipython()` in a graded notebook: every method is a harmless no-op."""
 
@@ -423,6 +470,7 @@ def _prepare(job: dict[str, Any]) -> set[str]:
         sys.path.insert(0, path)
     if job["role"] == "student" and job.get("forbidden"):
         _install_guard(job["forbidden"], send)
+        sys.meta_path.insert(0, _WithheldReferences())
         if job.get("violation"):  # the grader found the file to be a reference file
             send({"kind": "violation", "what": job["violation"]})
     filenames = {s["path"] for s in job["sources"]}

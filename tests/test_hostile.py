@@ -1046,6 +1046,22 @@ def unix_socket_path(path: str) -> str:
         """) + good()
 
 
+def classmate(path: Path) -> str:
+    return ATTEMPT + textwrap.dedent(f"""
+        def _copy():
+            with open({str(path)!r}) as theirs:
+                exec(theirs.read(), globals())
+
+        _attempt("read a classmate's file", _copy)
+        """)
+
+
+CLASSMATE_DEFECT = ("DEFECT: every folder on the grader's sys.path is readable by a worker, and "
+                    "`python -m grader` puts the folder it is started from there: started from "
+                    "a course folder that holds the class's submissions (or from /tmp, or $HOME), "
+                    "a student's code reads a classmate's file and hands it in as its own")
+
+
 UNIX_PATH_DEFECT = ("DEFECT: a worker connects to any unix socket that has a path and that the "
                     "grader's user may use (an ssh-agent's $SSH_AUTH_SOCK, a docker or database "
                     "socket): neither the network namespace nor Landlock (ABI <= 7) covers "
@@ -1252,6 +1268,8 @@ ATTACKS: dict[str, Attack] = {
                                      neighbour=""),
     "uses_the_machines_root_powers": Attack("root", _with(VICTIM, lambda env: ROOT_POWERS),
                                             neighbour="", defect=ROOT_DEFECT),
+    "copies_a_classmates_file": Attack("filesystem", _with(VICTIM, lambda env: classmate(
+        env["classmate"])), status="failed", neighbour="", defect=CLASSMATE_DEFECT),
     # 2. the grader's code in the worker's memory
     "hands_in_a_wrong_answer": Attack("", _with(VICTIM, lambda env: WRONG), status="",  # baseline
                                       neighbour=""),
@@ -1337,8 +1355,9 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
     import subprocess
     import sys
 
-    root = tmp_path_factory.mktemp("confinement")
     kit = _copy_of_the_kit(tmp_path_factory.mktemp("kit"))
+    root = kit / "submissions"  # a course's folder: the kit, and the class's work beside it
+    root.mkdir()
     unix_path = str(tmp_path_factory.mktemp("sockets") / "listener.sock")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
@@ -1356,7 +1375,7 @@ def hostile_batch(tmp_path_factory) -> HostileBatch:
         sentinel = subprocess.Popen(["sleep", str(BATCH_BOUND + 60)])
         pty_master, pty_slave = os.openpty()
         env = {"tcp": tcp.getsockname()[1], "udp": udp.getsockname()[1], "unix": unix_name,
-               "unix_path": unix_path,
+               "unix_path": unix_path, "classmate": root / "alice" / f"{VICTIM}.py",
                "sentinel": sentinel.pid, "kit": kit, "pty": os.ttyname(pty_slave)}
         for name, attack in ATTACKS.items():
             if LAYER_HOLDS[attack.layer]:

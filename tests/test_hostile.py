@@ -520,6 +520,7 @@ def test_json_stdout_is_only_the_report_whatever_the_submission_prints(tmp_path)
     victim = next(e for e in report["exercises"] if e["name"] == VICTIM)
     assert victim["score"] == victim["max_score"] > 0
     assert report["score"] != 1000
+    assert report["sandbox"] == CONFINED  # what confinement held, at the top
     assert len(done.stdout) < 256 * 1024
     assert "raw bytes on fd 1" in victim.get("output", "")
     # The worker's memory holds neither the reference nor anything the grader read.

@@ -20,6 +20,7 @@ above the fork point, and an emptied module is empty for every path to it.
 from __future__ import annotations
 
 import dis
+import functools
 import sys
 import types
 from typing import Any, Iterable, Iterator, Mapping
@@ -89,6 +90,11 @@ def _reached(roots: list[Any], modules: dict[str, types.ModuleType]) -> dict[str
         seen.add(id(obj))
         if isinstance(obj, types.MethodType):
             stack.append(obj.__func__)
+        elif isinstance(obj, functools.partial):
+            stack.extend((obj.func, *obj.args, *obj.keywords.values()))
+        elif not isinstance(obj, (types.FunctionType, type)) and callable(obj) \
+                and hasattr(obj, "__wrapped__"):  # functools.lru_cache and the like
+            stack.append(obj.__wrapped__)
         elif isinstance(obj, types.FunctionType):
             names = set(_code_names(obj.__code__))
             home = by_dict.get(id(obj.__globals__))

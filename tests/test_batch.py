@@ -113,7 +113,10 @@ def batch_csv(class_dir):
 @pytest.fixture(scope="module")
 def submissions(batch_json) -> dict[str, dict]:
     data = json.loads(batch_json.stdout)   # stdout is the report and nothing else
-    assert set(data) == {"submissions"}
+    # the contract's one key, and what confinement held for the whole batch (said once)
+    assert set(data) == {"submissions", "sandbox"}
+    assert {"filesystem", "network", "pids"} <= set(data["sandbox"])
+    assert not any("sandbox" in s for s in data["submissions"])
     ids = [s["id"] for s in data["submissions"]]
     assert len(ids) == len(set(ids)), ids
     return {s["id"]: s for s in data["submissions"]}

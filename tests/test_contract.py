@@ -485,7 +485,7 @@ def batch_csv(class_dir):
 def test_batch_json_names_each_entry_and_grades_it_on_its_own(batch_json, solutions_json):
     assert batch_json.returncode == 0, batch_json.stderr[-2000:]   # whatever the scores
     data = json.loads(batch_json.stdout)                           # stdout: the report only
-    assert list(data) == ["submissions"]
+    assert list(data) == ["submissions", "sandbox"]   # the contract's key, then confinement
     reports = {s["id"]: s for s in data["submissions"]}
     assert sorted(reports) == ["alice", "bob", "carol", "dave", "eve"]
     for report in reports.values():

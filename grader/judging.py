@@ -108,8 +108,9 @@ def compare(label: str | Text, got: Any, expected: Any, rtol: float = DEFAULT_RT
         return lines
     if not np.all(np.isfinite(have)):
         return [t("nonfinite", label=label)]
-    error = np.abs(have - want)
-    excess = error - tolerance(want, rtol, floor)
+    with np.errstate(all="ignore"):   # a reference that overflowed (a diverging mutant)
+        error = np.abs(have - want)
+        excess = error - tolerance(want, rtol, floor)
     if np.all(excess <= 0):
         return []
     index = np.unravel_index(int(np.argmax(excess)), want.shape) if want.shape else ()

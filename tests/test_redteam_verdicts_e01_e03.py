@@ -280,7 +280,8 @@ E03_BUGS = {
     "half_sse_convention": (bug(E03_REF, "    loss = (y_pred - y).pow(2).sum()\n    loss.backward",
                                 "    loss = 0.5 * (y_pred - y).pow(2).sum()\n    loss.backward"),
                             {"loss": "half_sse", "grad_w1": "half_sse", "grad_w2": "half_sse"}),
-    "grads_rebuild_tutorial_weights": (bug(E03_REF, "    w1 = w1.detach().clone().requires_grad_(True)",
+    "grads_rebuild_tutorial_weights": (bug(E03_REF,
+                                           "    w1 = w1.detach().clone().requires_grad_(True)",
                                            "    torch.manual_seed(0)\n"
                                            "    x = torch.randn(x.shape[0], 1000)\n"
                                            "    w1 = w1.detach().clone().requires_grad_(True)"),

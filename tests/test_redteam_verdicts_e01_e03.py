@@ -214,7 +214,9 @@ E01_BUGS = {
                                      "        if t == 100:\n"
                                      "            learning_rate = learning_rate / 2"),
                                  {"train_at_scale": "learning_rate_changes"}),
-    "row_batches_averaged": (E01_ROW_BATCHES_AVERAGED, {"grad_w1": ANY, "grad_w2": ANY}),
+    "row_batches_averaged": (E01_ROW_BATCHES_AVERAGED, {"grad_w1": "batches_averaged",
+                                                        "grad_w2": "batches_averaged",
+                                                        "train_at_scale": ANY}),
     "half_sse_convention": (E01_HALF_SSE, {"loss": "half_sse", "grad_w1": "half_sse",
                                            "grad_w2": "half_sse"}),
     "l2_penalty_1e-3": (bug(bug(E01_REF, "w1 -= learning_rate * grad_w1",
@@ -246,7 +248,7 @@ E02_BUGS = {
     "row_batches_averaged": (bug(E02_REF, "    return loss, grad_w1, grad_w2",
                                  "    batches = -(-x.shape[0] // 32)\n"
                                  "    return loss, grad_w1 / batches, grad_w2 / batches"),
-                             {"grad_w1": ANY, "grad_w2": ANY}),
+                             {"grad_w1": "batches_averaged", "grad_w2": "batches_averaged"}),
     "half_precision_matmul": (bug(E02_REF, "    grad_w1 = x.t().mm(grad_h)",
                                   "    grad_w1 = x.t().bfloat16().mm(grad_h.bfloat16()).float()"),
                               {"grad_w1": ANY}),

@@ -100,6 +100,14 @@ GRAD_MESSAGES = {
               "기본값이 1e-6이 아닙니다.",
     },
     # misconceptions
+    "batches_averaged": {
+        "en": "on more rows, the gradients are the right ones divided by the number of "
+              "mini-batches: the loss is a SUM over all rows, so the gradients of the batches "
+              "add up. Sum them, do not average (or use all rows at once).",
+        "ko": "행이 많으면 기울기가 올바른 값을 미니배치 개수로 나눈 값이 됩니다: 손실은 모든 행에 "
+              "대한 합(SUM)이므로 배치별 기울기는 더해야 합니다. 평균 내지 말고 더하세요 (또는 "
+              "모든 행을 한 번에 쓰세요).",
+    },
     "half_sse": {
         "en": "you used the 1/2 * SSE convention: loss = 0.5 * sum((y_pred - y)**2), whose "
               "gradient is y_pred - y. Here the loss is the full SUM of squared errors, no 1/2: "
@@ -836,6 +844,8 @@ def declare_two_layer_misconceptions(exercise: Exercise, grads_name: str,
     exercise.misconception("grads_doubled" if autograd else "factor_two",
                            checks=("grad_w1", "grad_w2"), detect=_grads_doubled)(None)
     grads_mutant("mean_loss", ("loss", "grad_w1", "grad_w2"), mean=True)
+    exercise.misconception("batches_averaged", checks=("grad_w1", "grad_w2"),
+                           detect=_batches_averaged)(None)
     grads_mutant("relu_mask_missing", ("grad_w1",), mask=None)
     grads_mutant("relu_mask_inverted", ("grad_w1",), mask="inverted")
     grads_mutant("relu_on_gradient", ("grad_w1",), mask="on_gradient")
@@ -1001,6 +1011,25 @@ def _weights_off_by_one_step(ctx: JudgeContext) -> bool:
         if not compare("", got[0], w1, 1e-3) and not compare("", got[1], w2, 1e-3):
             return True
     return False
+
+
+def _batches_averaged(ctx: JudgeContext) -> bool:
+    """Right on SMALL data (up to 24 rows), but on LARGE data both gradients are the right
+    ones divided by the number of mini-batches of 8, 16, 32 or 64 rows."""
+    got, want = _triple(ctx.out.get("large")), _triple(ctx.ref.get("large"))
+    small, small_want = _triple(ctx.out["returned"]), _triple(ctx.ref["returned"])
+    if not (got and want and small and small_want) or \
+            compare("", small[1], small_want[1], TOLERANCES.grads):
+        return False
+    rows = ctx.inputs["large_x"].shape[0]
+    ratios = []
+    for index in (1, 2):
+        have, expected = as_array(got[index]), as_array(want[index])
+        if have is None or expected is None or have.shape != expected.shape:
+            return False
+        ratios.append(scalar_ratio(have, expected))
+    return any(all(r is not None and abs(r * -(-rows // size) - 1) < 1e-3 for r in ratios)
+               for size in (8, 16, 32, 64))
 
 
 def _grads_doubled(ctx: JudgeContext) -> bool:

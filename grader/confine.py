@@ -110,8 +110,14 @@ def readable_roots(extra: Iterable[str], hidden: Iterable[str]) -> list[str]:
     path is replaced by its other entries, recursively)."""
     hidden = [os.path.realpath(h) for h in hidden if h]
     wanted: list[str] = []
+    # sys.path less the folder the grader was started from ("" or the cwd, put first by
+    # `python -m`): that may be a course folder, classmates' submissions included.
+    start = os.path.realpath(os.getcwd())
+    library = [p for p in sys.path if p and os.path.realpath(p) != start]
+    # The grader's own package is a library like any other (its check code is hidden).
     candidates = [*SYSTEM_READABLE, sys.prefix, sys.base_prefix, sys.exec_prefix,
-                  sys.base_exec_prefix, *sys.path, *extra]
+                  sys.base_exec_prefix, *library, os.path.dirname(os.path.abspath(__file__)),
+                  *extra]
     for path in candidates:
         if not path:
             continue
@@ -222,12 +228,12 @@ def restrict_filesystem(plan: Plan, writable: str) -> bool:
 
 
 def isolate_network() -> bool:
-    """Move this process into a network namespace of its own (no usable interface)."""
+    """Move this process into a network namespace of its own (no usable interface),
+    inside a user namespace of its own: even a grader run as root leaves its workers no
+    capability on the machine (reboot, modules, the clock, other users' files)."""
     libc = _libc()
     if libc is None or not sys.platform.startswith("linux"):
         return False
-    if os.geteuid() == 0 and libc.unshare(_CLONE_NEWNET) == 0:
-        return True
     uid, gid = os.geteuid(), os.getegid()
     if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
         return False
@@ -238,7 +244,72 @@ def isolate_network() -> bool:
                 handle.write(text)
     except OSError:
         pass
+    _drop_capabilities(libc)
     return True
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities(libc) -> None:
+    """No capability left, not even in the worker's own user namespace (its files are
+    its own uid's: none is needed)."""
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    try:
+        libc.capset(ctypes.byref(header), data)
+    except AttributeError:
+        pass
+
+
+# seccomp: refuse socket(AF_UNIX, ...). A connection to a Unix socket by its path (an ssh
+# agent, a container engine) is beyond Landlock (up to ABI 7) and the network namespace;
+# a worker needs no new Unix socket (socketpair() stays allowed: no path, no peer).
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_SECCOMP_RET_ALLOW, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+_AUDIT_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}  # arch, __NR_socket
+_AF_UNIX = 1
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def refuse_unix_sockets() -> bool:
+    """From now on, socket(AF_UNIX, ...) fails with EPERM in this process and its children."""
+    libc = _libc()
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    if libc is None or machine not in _AUDIT_ARCH:
+        return False
+    arch, nr_socket = _AUDIT_ARCH[machine]
+    ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K
+    program = [
+        (ld_w_abs, 0, 0, 4),                    # seccomp_data.arch
+        (jeq_k, 1, 0, arch),                    # our architecture: go on
+        (ret_k, 0, 0, _SECCOMP_RET_ALLOW),      # another ABI (x32...): as before
+        (ld_w_abs, 0, 0, 0),                    # seccomp_data.nr
+        (jeq_k, 0, 3, nr_socket),
+        (ld_w_abs, 0, 0, 16),                   # seccomp_data.args[0] (low 32 bits)
+        (jeq_k, 0, 1, _AF_UNIX),
+        (ret_k, 0, 0, _SECCOMP_RET_ERRNO | 1),  # EPERM
+        (ret_k, 0, 0, _SECCOMP_RET_ALLOW),
+    ]
+    filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
+    fprog = _SockFprog(len(program), filters)
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return False
+    return libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
 
 
 def not_dumpable() -> None:
@@ -264,7 +335,7 @@ def available() -> dict[str, str]:
     if "network" not in off and sys.platform.startswith("linux") and hasattr(os, "fork"):
         pid = os.fork()
         if pid == 0:
-            os._exit(0 if isolate_network() else 1)
+            os._exit(0 if isolate_network() and refuse_unix_sockets() else 1)
         _pid, status = os.waitpid(pid, 0)
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
             network = "isolated"
@@ -280,7 +351,8 @@ def confine(plan: Plan, scratch: str, expected: dict[str, str]) -> None:
     """Apply every layer `expected` says this machine has; raise if one does not hold,
     so that no submission runs with less confinement than the report claims."""
     os.environ["TMPDIR"] = scratch
-    if expected.get("network") == "isolated" and not isolate_network():
+    if expected.get("network") == "isolated" and not (isolate_network()
+                                                       and refuse_unix_sockets()):
         raise RuntimeError("could not isolate the network")
     if expected.get("filesystem") == "landlock" and not restrict_filesystem(plan, scratch):
         raise RuntimeError("could not apply Landlock")

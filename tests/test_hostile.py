@@ -1057,16 +1057,8 @@ def classmate(path: Path) -> str:
         """)
 
 
-CLASSMATE_DEFECT = ("DEFECT: every folder on the grader's sys.path is readable by a worker, and "
-                    "`python -m grader` puts the folder it is started from there: started from "
-                    "a course folder that holds the class's submissions (or from /tmp, or $HOME), "
-                    "a student's code reads a classmate's file and hands it in as its own")
 
 
-UNIX_PATH_DEFECT = ("DEFECT: a worker connects to any unix socket that has a path and that the "
-                    "grader's user may use (an ssh-agent's $SSH_AUTH_SOCK, a docker or database "
-                    "socket): neither the network namespace nor Landlock (ABI <= 7) covers "
-                    "connect(2) to a pathname socket")
 
 
 def network_child(tcp: int, udp: int) -> str:
@@ -1189,11 +1181,6 @@ ROOT_POWERS = ATTEMPT + textwrap.dedent("""
              lambda: _open_for_writing("/dev/loop0"))
     _attempt("open the kernel log (/dev/kmsg) for writing", lambda: _open_for_writing("/dev/kmsg"))
     """) + good()
-ROOT_DEFECT = ("DEFECT: under a grader run as root, isolate_network unshares the network only "
-               "(no user namespace), so each worker keeps every capability of the machine's root "
-               "(CAP_SYS_BOOT, CAP_SYS_MODULE, CAP_SYS_TIME, CAP_SYS_RAWIO: reboot(2), "
-               "finit_module(2) of a .ko under the readable /lib, settimeofday(2), iopl(2) are "
-               "not Landlock's business)")
 
 # e07's answer is in the grader's reference models too (the mutant `train`, right when
 # its `bug` is None, and `evaluate`); pick_device is left undone, so e07 earns only what
@@ -1268,9 +1255,9 @@ ATTACKS: dict[str, Attack] = {
     "writes_into_a_terminal": Attack("filesystem", _with(VICTIM, lambda env: terminal(env["pty"])),
                                      neighbour=""),
     "uses_the_machines_root_powers": Attack("root", _with(VICTIM, lambda env: ROOT_POWERS),
-                                            neighbour="", defect=ROOT_DEFECT),
+                                            neighbour=""),
     "copies_a_classmates_file": Attack("filesystem", _with(VICTIM, lambda env: classmate(
-        env["classmate"])), status="failed", neighbour="", defect=CLASSMATE_DEFECT),
+        env["classmate"])), status="failed", neighbour=""),
     # 2. the grader's code in the worker's memory
     "hands_in_a_wrong_answer": Attack("", _with(VICTIM, lambda env: WRONG), status="",  # baseline
                                       neighbour=""),
@@ -1314,8 +1301,7 @@ ATTACKS: dict[str, Attack] = {
     "connects_out_through_children": Attack("network", _with(VICTIM, lambda env: network_child(
         env["tcp"], env["udp"])), neighbour=""),
     "connects_to_a_unix_socket_path": Attack(
-        "network", _with(VICTIM, lambda env: unix_socket_path(env["unix_path"])), neighbour="",
-        defect=UNIX_PATH_DEFECT),
+        "network", _with(VICTIM, lambda env: unix_socket_path(env["unix_path"])), neighbour=""),
 }
 
 LAYER_HOLDS = {"": True, "filesystem": FILESYSTEM_CONFINED, "network": NETWORK_CONFINED,
@@ -1503,7 +1489,6 @@ def test_every_kit_file_hashes_the_same_after_the_hostile_batch(hostile_batch):
     assert not changed
 
 
-@pytest.mark.xfail(strict=True, reason=UNIX_PATH_DEFECT)
 def test_nothing_reached_a_unix_socket_the_test_opened(hostile_batch):
     if not NETWORK_CONFINED:
         pytest.skip(MISSING_LAYER["network"])

@@ -68,6 +68,7 @@ class Grader:
         self.reference: dict[tuple[int, str], Outcome] = {}
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
         self._plain: dict[tuple[str, int], Any] = {}
+        self._reference_modules = reference_modules(exercises)
         self._stubs = frozenset(s.code for s in load_paths([EXERCISES_DIR], "stubs").sources
                                 if s.kind == "module")
         self._tmp = tempfile.mkdtemp(prefix="grader-")
@@ -124,7 +125,7 @@ class Grader:
             job["violation"] = f"open {source.path}"  # a link to a reference file
         elif forbidden:
             course = [e.name for e in self.exercises]
-            copied = [m for m in imports_reference(source)
+            copied = [m for m in imports_reference(source, self._reference_modules)
                       if concerns(f"import {m}", exercise.name, course)]
             if copied:
                 job["violation"] = f"import {copied[0]}"
@@ -272,8 +273,20 @@ class Grader:
 REFERENCE_MODULES = ("solutions", "grader.checks")
 
 
-def _is_reference_module(name: str) -> bool:
-    return any(name == root or name.startswith(root + ".") for root in REFERENCE_MODULES)
+def reference_modules(exercises: Sequence[Exercise]) -> tuple[str, ...]:
+    """REFERENCE_MODULES and the modules of every exercise pack's check code (a pack's
+    reference solution may live in its package: `pack.solution.x01`)."""
+    found = list(REFERENCE_MODULES)
+    for exercise in exercises:
+        for probe in exercise.probes.values():
+            module = getattr(probe, "__module__", "") or ""
+            if module and not any(module == r or module.startswith(r + ".") for r in found):
+                found.append(module)
+    return tuple(found)
+
+
+def _is_reference_module(name: str, roots: Sequence[str] = REFERENCE_MODULES) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in roots)
 
 
 def concerns(what: str, exercise: str, course: Sequence[str]) -> bool:
@@ -285,7 +298,8 @@ def concerns(what: str, exercise: str, course: Sequence[str]) -> bool:
     return not named or exercise in named
 
 
-def imports_reference(source: Source) -> list[str]:
+def imports_reference(source: Source,
+                      roots: Sequence[str] = REFERENCE_MODULES) -> list[str]:
     """The reference modules a submission imports (statically visible).
 
     The worker's audit hook refuses `solutions` at run time; the grader's own
@@ -312,7 +326,7 @@ def imports_reference(source: Source) -> list[str]:
                 if called in ("__import__", "import_module"):
                     names = [node.args[0].value]
             # `import solutions` alone reads nothing (an empty package); its modules count
-            found += [n for n in names if _is_reference_module(n) and n != "solutions"]
+            found += [n for n in names if _is_reference_module(n, roots) and n != "solutions"]
     return found
 
 

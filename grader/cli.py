@@ -6,10 +6,12 @@ import argparse
 import os
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 from grader.grading import DEFAULT_SEED, Grader, Options
+from grader.model import Report
 from grader.messages import LANGUAGES
 from grader.plugins import collect_exercises, collect_reporters, plugin_manager
 from grader.reporters import ReportSettings
@@ -151,12 +153,20 @@ def _main(argv: list[str]) -> int:
     if args.watch and args.format != "terminal":
         raise UsageError("--watch shows the terminal report; it takes no --format")
 
+    shown: list[str] = list(args.only)
+    if args.batch is None:
+        # One file still lists every exercise (the contract): the rest as not found.
+        args.paths, located = _located(args.paths, exercises)
+        if located:
+            print(located, file=sys.stderr)
     if args.strict_sandbox:
         _require_confinement()
     limits = Limits(timeout=args.timeout if args.timeout is not None else Limits.timeout,
                     memory_mb=args.memory,
                     output_kb=args.output_kb)
-    options = Options(seed=args.seed, lang=args.lang, hints=args.hints, only=tuple(args.only),
+    partial = bool(shown) and args.batch is None and not args.watch
+    options = Options(seed=args.seed, lang=args.lang, hints=args.hints,
+                      only=() if partial else tuple(args.only),
                       jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None,
                       notebook_timeout=args.notebook_timeout)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
@@ -170,9 +180,51 @@ def _main(argv: list[str]) -> int:
             from grader.watch import watch
             return watch(pm, grader, args.paths, settings)
         submission = pm.hook.grader_load_submission(paths=args.paths, id=_id_of(args.paths))
-        report = grader.grade(submission)
+        if partial:
+            report = _part_of_the_course(pm, grader, submission, args.paths, shown)
+            settings = ReportSettings(batch=False, lang=args.lang, color=color,
+                                      exercise_names=tuple(shown))
+        else:
+            report = grader.grade(submission)
         _emit(reporters[args.format]([report], settings))
         return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
+
+
+def _located(paths: Sequence[Path], exercises) -> tuple[list[Path], str]:
+    """Each path as it is graded: a folder with no exercise file of its own gives way to
+    the one folder one or two levels down that has some (said in the returned note)."""
+    from grader.locate import NotFound, locate
+
+    found, notes = [], []
+    for path in paths:
+        try:
+            where, note = locate(path, exercises)
+        except NotFound as exc:
+            raise UsageError(str(exc)) from None
+        found.append(where)
+        if note:
+            notes.append(note)
+    return found, "; ".join(notes)
+
+
+def _part_of_the_course(pm, grader: Grader, submission, paths: Sequence[Path],
+                        shown: Sequence[str]) -> Report:
+    """The report of the exercises asked for (--only, or what one file holds), with the
+    standing of the whole course: the rest graded from the same folder, in the same run."""
+    if len(paths) == 1 and paths[0].is_file():
+        folder = pm.hook.grader_load_submission(paths=[paths[0].parent],
+                                                id=f"{submission.id} (course)")
+        reports = {r.id: r for r in grader.grade_many([submission, folder])}
+        own, whole = reports[submission.id], reports[folder.id]
+    else:
+        own = whole = grader.grade(submission)
+    results = {e.name: e for e in whole.exercises}
+    results.update({e.name: e for e in own.exercises if e.name in shown})
+    course = [results[e.name] for e in grader.exercises if e.name in results]
+    todo = next((e.name for e in course if not e.full_marks), None)
+    standing = {"score": round(sum(e.score for e in course), 6),
+                "max_score": round(sum(e.max_score for e in course), 6), "next": todo}
+    return replace(own, exercises=tuple(results[name] for name in shown), course=standing)
 
 
 def _require_confinement() -> None:

@@ -85,6 +85,9 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: What confinement held for the workers ({"filesystem": "landlock", ...}).
     sandbox: Mapping[str, str] | None = None
+    #: When the report shows part of the course (--only, one file): the whole course's
+    #: standing, {"score", "max_score", "next"} ("next" is None when all is complete).
+    course: Mapping[str, Any] | None = None
 
     @property
     def score(self) -> float:
@@ -108,6 +111,8 @@ class Report:
         if self.notes:
             data["notes"] = list(self.notes)
         data["exercises"] = [e.to_json() for e in self.exercises]
+        if self.course:
+            data["course"] = dict(self.course)
         if self.sandbox:
             data["sandbox"] = dict(self.sandbox)
         return data
@@ -116,4 +121,4 @@ class Report:
     def from_json(cls, data: dict[str, Any]) -> Report:
         return cls(exercises=tuple(ExerciseResult.from_json(e) for e in data["exercises"]),
                    id=data.get("id"), seed=data.get("seed"), notes=tuple(data.get("notes", ())),
-                   sandbox=data.get("sandbox"))
+                   sandbox=data.get("sandbox"), course=data.get("course"))

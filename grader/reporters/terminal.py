@@ -17,6 +17,8 @@ LABELS = {
     "en": {"total": "Total", "hint": "hint", "output": "your code printed", "seed": "seed",
            "sandbox": "sandbox: filesystem {filesystem}, network {network}, processes {pids}",
            "all_done": "All exercises complete. Well done!",
+           "course": "Course: {score}/{max_score}, next up: {name}",
+           "course_done": "Course: {score}/{max_score}, every exercise complete. Well done!",
            "next": "Next up: {name}",
            "skipped": "skipped",
            "all_checks": "all {count} checks",
@@ -26,6 +28,8 @@ LABELS = {
     "ko": {"total": "합계", "hint": "힌트", "output": "코드가 출력한 내용", "seed": "시드",
            "sandbox": "샌드박스: 파일 시스템 {filesystem}, 네트워크 {network}, 프로세스 {pids}",
            "all_done": "모든 문제를 완료했습니다. 잘했어요!",
+           "course": "전체 과정: {score}/{max_score}, 다음 할 일: {name}",
+           "course_done": "전체 과정: {score}/{max_score}, 모든 문제를 완료했습니다. 잘했어요!",
            "next": "다음 할 일: {name}",
            "skipped": "건너뜀",
            "all_checks": "항목 {count}개 모두",
@@ -199,8 +203,16 @@ def render_report(report: Report, labels: dict, color: bool) -> list[str]:
     lines.append("")
     lines.append(_paint(total, "1", color))
     todo = next((e for e in report.exercises if not e.full_marks), None)
-    lines.append(labels["all_done"] if todo is None
-                 else labels["next"].format(name=f"{todo.name} ({todo.title})"))
+    if report.course:  # part of the course shown: its standing, never "all complete" wrongly
+        course = {"score": _score(report.course["score"]),
+                  "max_score": _score(report.course["max_score"])}
+        if todo is not None:
+            lines.append(labels["next"].format(name=f"{todo.name} ({todo.title})"))
+        lines.append(labels["course_done"].format(**course) if report.course.get("next") is None
+                     else labels["course"].format(**course, name=report.course["next"]))
+    else:
+        lines.append(labels["all_done"] if todo is None
+                     else labels["next"].format(name=f"{todo.name} ({todo.title})"))
     return lines
 
 

@@ -36,6 +36,7 @@ _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_DUMPABLE = 4
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_CLONE_NEWIPC = 0x08000000
 
 # LANDLOCK_ACCESS_FS_*: (bit, first ABI that knows it)
 _FS = {
@@ -235,7 +236,9 @@ def isolate_network() -> bool:
     if libc is None or not sys.platform.startswith("linux"):
         return False
     uid, gid = os.geteuid(), os.getegid()
-    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+    # A new IPC namespace too: System V shared memory and semaphores a worker makes die
+    # with it (they would outlive it, unaccounted, and reach later workers).
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET | _CLONE_NEWIPC) != 0:
         return False
     try:  # keep our own ids inside, so that files we make are still ours
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
@@ -268,13 +271,17 @@ def _drop_capabilities(libc) -> None:
         pass
 
 
-# seccomp: refuse socket(AF_UNIX, ...). A connection to a Unix socket by its path (an ssh
-# agent, a container engine) is beyond Landlock (up to ABI 7) and the network namespace;
-# a worker needs no new Unix socket (socketpair() stays allowed: no path, no peer).
+# seccomp: no new way to reach a Unix socket by its path (an ssh agent, a container
+# engine), which is beyond Landlock (up to ABI 7) and the network namespace:
+# socket(AF_UNIX) is refused, socketpair() only makes connected stream pairs (a datagram
+# pair could sendto() a path), io_uring (which makes sockets without these syscalls) is
+# refused, and so is every system call through another ABI (int 0x80, x32).
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _SECCOMP_RET_ALLOW, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
-_AUDIT_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}  # arch, __NR_socket
-_AF_UNIX = 1
+#: arch, __NR_socket, __NR_socketpair, __NR_io_uring_setup
+_AUDIT_ARCH = {"x86_64": (0xC000003E, 41, 53, 425), "aarch64": (0xC00000B7, 198, 199, 425)}
+_X32_SYSCALL_BIT = 0x40000000
+_AF_UNIX, _SOCK_STREAM, _SOCK_TYPE_MASK = 1, 1, 0xF
 
 
 class _SockFilter(ctypes.Structure):
@@ -292,18 +299,29 @@ def refuse_unix_sockets() -> bool:
     machine = os.uname().machine if hasattr(os, "uname") else ""
     if libc is None or machine not in _AUDIT_ARCH:
         return False
-    arch, nr_socket = _AUDIT_ARCH[machine]
-    ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K
+    arch, nr_socket, nr_socketpair, nr_io_uring_setup = _AUDIT_ARCH[machine]
+    ld, jeq, jset, ret, and_k = 0x20, 0x15, 0x45, 0x06, 0x54  # BPF_LD|W|ABS, JEQ|K, JSET|K,
+    deny, allow = _SECCOMP_RET_ERRNO | 1, _SECCOMP_RET_ALLOW  # RET|K, ALU|AND|K; EPERM
     program = [
-        (ld_w_abs, 0, 0, 4),                    # seccomp_data.arch
-        (jeq_k, 1, 0, arch),                    # our architecture: go on
-        (ret_k, 0, 0, _SECCOMP_RET_ALLOW),      # another ABI (x32...): as before
-        (ld_w_abs, 0, 0, 0),                    # seccomp_data.nr
-        (jeq_k, 0, 3, nr_socket),
-        (ld_w_abs, 0, 0, 16),                   # seccomp_data.args[0] (low 32 bits)
-        (jeq_k, 0, 1, _AF_UNIX),
-        (ret_k, 0, 0, _SECCOMP_RET_ERRNO | 1),  # EPERM
-        (ret_k, 0, 0, _SECCOMP_RET_ALLOW),
+        (ld, 0, 0, 4),                          # 0 seccomp_data.arch
+        (jeq, 1, 0, arch),                      # 1 our ABI: on to 3
+        (ret, 0, 0, deny),                      # 2 another ABI (int 0x80): refused
+        (ld, 0, 0, 0),                          # 3 seccomp_data.nr
+        (jset, 0, 1, _X32_SYSCALL_BIT),         # 4 x32 system calls: refused
+        (ret, 0, 0, deny),                      # 5
+        (jeq, 0, 1, nr_io_uring_setup),         # 6
+        (ret, 0, 0, deny),                      # 7
+        (jeq, 0, 3, nr_socket),                 # 8 socket(): on to 9, else 12
+        (ld, 0, 0, 16),                         # 9 args[0], the family
+        (jeq, 6, 7, _AF_UNIX),                  # 10 AF_UNIX: 17 (deny), else 18 (allow)
+        (ret, 0, 0, allow),                     # 11 (not reached)
+        (jeq, 0, 5, nr_socketpair),             # 12 socketpair(): on to 13, else 18
+        (ld, 0, 0, 24),                         # 13 args[1], the type (with its flags)
+        (and_k, 0, 0, _SOCK_TYPE_MASK),         # 14
+        (jeq, 2, 0, _SOCK_STREAM),              # 15 a stream pair: 18 (allow)
+        (ret, 0, 0, deny),                      # 16 a datagram or packet pair: refused
+        (ret, 0, 0, deny),                      # 17
+        (ret, 0, 0, allow),                     # 18
     ]
     filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
     fprog = _SockFprog(len(program), filters)
@@ -347,9 +365,23 @@ def available() -> dict[str, str]:
             "landlock_abi": str(abi)}
 
 
+#: What a worker keeps of the grader's environment (the rest may hold a CI's tokens, which
+#: a submission could print into its feedback): names, and prefixes ending with "_".
+ENVIRONMENT_KEPT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM",
+                    "VIRTUAL_ENV", "LD_LIBRARY_PATH", "NO_COLOR", "LC_", "PYTHON", "OMP_",
+                    "MKL_", "OPENBLAS_", "KMP_", "CUDA_", "NVIDIA_", "TORCH_", "GRADER_")
+
+
+def minimal_environment() -> None:
+    for name in list(os.environ):
+        if not name.startswith(ENVIRONMENT_KEPT):
+            del os.environ[name]
+
+
 def confine(plan: Plan, scratch: str, expected: dict[str, str]) -> None:
     """Apply every layer `expected` says this machine has; raise if one does not hold,
     so that no submission runs with less confinement than the report claims."""
+    minimal_environment()
     os.environ["TMPDIR"] = scratch
     if expected.get("network") == "isolated" and not (isolate_network()
                                                        and refuse_unix_sockets()):

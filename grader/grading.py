@@ -108,8 +108,11 @@ class Grader:
     def _job(self, exercise: Exercise, source: Source, submission: Submission,
              role: str, index: int, workdir: str | None = None) -> dict[str, Any]:
         forbidden: list[str] = []
-        if role == "student" and not any(_inside(p, self.solutions_dir)
-                                         for p in submission.search_path):
+        # The kit's own solutions, graded as they are (the instructor's check), are not
+        # copying; reached through a link, they are.
+        own_references = any(_inside(p, self.solutions_dir) for p in submission.search_path) \
+            and not any(s.link for s in submission.sources)
+        if role == "student" and not own_references:
             forbidden = [str(self.solutions_dir)]
             forbidden += [e.solution for e in self.exercises if e.solution]
         # The submission's other modules travel with the job, as read before any worker
@@ -121,8 +124,12 @@ class Grader:
                "search_path": list(submission.search_path),
                "forbidden": forbidden, "workdir": workdir or scratch_dir(self._tmp),
                "index": index, "inputs": self._plain_inputs(exercise)}
+        linked = [s.link for s in submission.sources if s.link and s is not source
+                  and s.kind == "module" and self._is_reference_file(s.link)]
         if forbidden and self._is_reference_file(source.path):
             job["violation"] = f"open {source.path}"  # a link to a reference file
+        elif forbidden and linked:
+            job["violation"] = f"open {linked[0]}"    # a module of it is one
         elif forbidden:
             course = [e.name for e in self.exercises]
             copied = [m for m in imports_reference(source, self._reference_modules)
@@ -153,6 +160,22 @@ class Grader:
                         base.file_mb)
         return notebook, limits, children
 
+    def _links_checked(self, submission: Submission) -> Submission:
+        """A file that is a link out of the submission's folder is read only to tell
+        whether it is a reference file (then it is copying, as any reference file is);
+        any other such file is dropped, so that nothing outside the submission (a file
+        only the grader's user may read) ever reaches a worker or a report."""
+        kept, problems = [], list(submission.problems)
+        for source in submission.sources:
+            if source.link and not self._is_reference_file(source.link):
+                problems.append(f"{Path(source.path).name} is a link to a file outside the "
+                                "submission's folder: not read")
+                continue
+            kept.append(source)
+        if len(kept) == len(submission.sources):
+            return submission
+        return replace(submission, sources=tuple(kept), problems=tuple(problems))
+
     def _is_reference_file(self, path: str) -> bool:
         """Whether a submitted file is a reference file itself (a symbolic or hard link)."""
         for reference in self.reference_submission.sources:
@@ -174,7 +197,7 @@ class Grader:
                    only: Iterable[str] | None = None) -> Iterator[Report]:
         """Grade each submission (on the exercises named in `only`, else all of this
         grader's); yield each report as soon as it is complete."""
-        submissions = list(submissions)
+        submissions = [self._links_checked(s) for s in submissions]
         seed = self.options.seed
         wanted = None if only is None else set(only)
         exercises = [e for e in self.exercises if wanted is None or e.name in wanted]
@@ -619,7 +642,9 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                                                      names=", ".join(exercise.names))]))
             continue
         if "skip" in frame:
-            if check.needs_cuda:
+            # Skipped only where the reference was too (no CUDA here): a submission that
+            # raises Skip itself on a GPU machine does not make a check drop out.
+            if check.needs_cuda and ref_frame is not None and "skip" in ref_frame:
                 checks.append(result(check, "skipped", [t("no_cuda")]))
             else:
                 checks.append(result(check, "error", [t("raised", type="Skip",

@@ -10,7 +10,7 @@ import json
 import re
 import stat
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Container, Iterable
 
@@ -32,6 +32,9 @@ class Source:
     code: str = ""
     cells: tuple[tuple[int, str], ...] = ()
     defines: frozenset[str] = frozenset()
+    #: Where the file really is, when it is a link out of the submission's folder (the
+    #: grader decides what that means: a reference file, or a file not to be read).
+    link: str = ""
 
     def to_job(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "kind": self.kind,
@@ -299,8 +302,15 @@ def load_paths(paths: Iterable[Path], id: str) -> Submission:
         else:
             files = [path]
             search.append(str(path.resolve().parent))
+        # A path that is itself a link (a batch entry pointing elsewhere): its files are
+        # all outside the folder it stands in.
+        root = path.resolve() if path.is_dir() and not path.is_symlink() \
+            else path.absolute().parent.resolve()
         for file in files:
             source, problem = load_file(file)
+            real = file.resolve()
+            if source is not None and root not in real.parents:
+                source = replace(source, link=str(real))
             if source is not None:
                 sources.append(source)
             if problem:

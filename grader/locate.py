@@ -46,14 +46,15 @@ def exercises_in_file(path: Path, exercises: Sequence[Exercise]) -> list[Exercis
 
 def _holds_work(folder: Path, exercises: Sequence[Exercise]) -> bool:
     try:
-        files = [p for p in folder.iterdir() if p.suffix in SUFFIXES and p.is_file()
+        files = [p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.is_dir()
                  and not p.name.startswith((".", "_"))]
     except OSError:
         return False
     stems = {e.name for e in exercises}
-    if any(p.stem in stems for p in files):
+    if any(p.stem in stems for p in files):  # whatever it is: the loader says what is wrong
         return True
-    return any(exercises_in_file(p, exercises) for p in files)
+    # Only regular files are read for what they define (a FIFO would block).
+    return any(exercises_in_file(p, exercises) for p in files if p.is_file())
 
 
 def _searched(folder: Path) -> list[Path]:

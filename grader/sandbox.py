@@ -52,7 +52,11 @@ from grader import confine
 
 _write = os.write  # bound before any submission can monkeypatch os
 _HEADER = struct.Struct("!I")
-MAX_RESULT_BYTES = 256 * 1024 * 1024
+MAX_RESULT_BYTES = 64 * 1024 * 1024      # all of a job's frames (its outputs are arrays)
+#: A frame that is not a probe's result (loaded, cell, where, violation...) is small: a
+#: bigger one is tampering (it could only cost the grader memory).
+MAX_NOTE_FRAME_BYTES = 1024 * 1024
+MAX_NOTE_FRAMES = 10_000
 #: The exit of a job whose worker killed its zygote (it ran alone when the zygote died).
 KILLED_ZYGOTE = "it killed the grader's sandbox process"
 #: The exit of the jobs left when no new zygote can be had (the nursery is gone too).
@@ -567,9 +571,15 @@ def _apply_rlimits(memory_mb: int, file_mb: int) -> None:
 
 # ---------------------------------------------------------------- the grader's side
 
+#: Every key a frame of worker.py may hold: a frame with any other is tampering.
+FRAME_KEYS = frozenset({"kind", "probe", "variant", "result", "error", "missing", "skip",
+                        "load_error", "cell_errors", "cell", "line", "file", "function",
+                        "text", "what"})
+
+
 def _well_formed(frame: Any) -> bool:
     """Whether a frame has the shape worker.py gives it; the grader reads no other."""
-    if not isinstance(frame, dict):
+    if not isinstance(frame, dict) or not frame.keys() <= FRAME_KEYS:
         return False
     kind = frame.get("kind")
     if kind == "loaded":
@@ -658,6 +668,13 @@ class _Running:
                 break
             payload = bytes(self.result_buf[_HEADER.size:_HEADER.size + size])
             del self.result_buf[:_HEADER.size + size]
+            if size > MAX_NOTE_FRAME_BYTES and not payload.startswith(b'{"kind":"probe"'):
+                self.outcome.bad_channel = "the result channel carried an oversized frame"
+                continue
+            notes = sum(f.get("kind") != "probe" for f in self.outcome.frames)
+            if notes > MAX_NOTE_FRAMES:
+                self.outcome.bad_channel = "the result channel carried too many frames"
+                continue
             try:
                 frame = json.loads(payload)
             except (ValueError, RecursionError):

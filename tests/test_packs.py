@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, solution_source
+from conftest import EXERCISES, ROOT, run_cli, solution_source
 from grader.plugins import BLOCK_ENV, collect_exercises, plugin_manager
 
 PACK_SOURCE = ROOT / "tests" / "example_pack"
@@ -95,6 +95,8 @@ def test_pack_stub_appears_in_the_course_report_with_zero(pack_site, pack_env):
 
 def test_pack_can_be_blocked(pack_env, tmp_path):
     (tmp_path / f"{EXERCISE}.py").write_text("def square(x):\n    return x * x\n")
+    # a course exercise beside it: a folder of nothing the grader knows is a usage error
+    (tmp_path / "e04_my_relu.py").write_text((EXERCISES / "e04_my_relu.py").read_text())
     blocked = {**pack_env, BLOCK_ENV: PACK_NAME}
     done = run_cli(str(tmp_path), "--format", "json", env=blocked)
     assert EXERCISE not in {e["name"] for e in report_of(done)["exercises"]}

@@ -409,13 +409,21 @@ def _number_runs(value: Any, seen: set[int], depth: int = 0) -> list[tuple[np.nd
     return []
 
 
+#: The most items a list saved in a checkpoint is walked for (a few models' worth).
+MAX_LIST_ITEMS = 1_000_000
+
+
 def _flat_numbers(value: list | tuple) -> np.ndarray | None:
     """A (nested) list of plain numbers, as tensor.tolist() gives, flattened in order;
     None when anything else is in it."""
     flat: list[float] = []
     stack = [iter(value)]
+    visited = 0
     while stack:
         item = next(stack[-1], stack)
+        visited += 1
+        if visited > MAX_LIST_ITEMS:  # a list that holds itself many times over (pickle's
+            return None               # memo shares it): no state dict is that big
         if item is stack:
             stack.pop()
         elif isinstance(item, (list, tuple)) and len(stack) < checkpoint_file.MAX_DEPTH:

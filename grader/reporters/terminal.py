@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from grader.model import CheckResult, ExerciseResult, Report
+from grader.reporters._text import clean
 
 if TYPE_CHECKING:
     from grader.reporters import ReportSettings
@@ -216,9 +217,21 @@ def render_report(report: Report, labels: dict, color: bool) -> list[str]:
     return lines
 
 
+def _cleaned(report: Report) -> Report:
+    """The report with what a submission may have put in it (messages, printed output)
+    stripped of terminal escape and control codes: a student cannot redraw the report."""
+    exercises = tuple(replace(e, summary=clean(e.summary), hint=clean(e.hint),
+                              output=clean(e.output),
+                              checks=tuple(replace(c, feedback=clean(c.feedback))
+                                           for c in e.checks))
+                      for e in report.exercises)
+    return replace(report, exercises=exercises, notes=tuple(clean(n) for n in report.notes),
+                   id=None if report.id is None else clean(report.id))
+
+
 def render_terminal(reports: Sequence[Report], settings: ReportSettings) -> str:
     labels = LABELS.get(settings.lang, LABELS["en"])
-    blocks = ["\n".join(render_report(r, labels, settings.color)) for r in reports]
+    blocks = ["\n".join(render_report(_cleaned(r), labels, settings.color)) for r in reports]
     sandbox = next((r.sandbox for r in reports if r.sandbox), None)
     if sandbox:
         blocks.append(_paint(labels["sandbox"].format(**{

@@ -178,9 +178,11 @@ def _forward_twice_and_backward(sub, inputs, prefix):
         return {"load": load}
     out = model(x)
     again = model(x)
+    one = model(x[:1]).detach().clone()  # a batch of one row keeps its shape (1, D_out)
     if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (n, d_out):
         (out * torch.tensor(inputs[prefix + "upstream"], dtype=torch.float32)).sum().backward()
-    return {"load": load, "out": out, "again": again, "grads": mc.gradients(model, EXPECTED)}
+    return {"load": load, "out": out, "again": again, "one": one,
+            "grads": mc.gradients(model, EXPECTED)}
 
 
 # ------------------------------------------------------------------ judges
@@ -235,7 +237,9 @@ def forward_output(ctx):
     expected, _ = _expected(ctx.inputs)
     problems = mc.output_problems("forward(x)", ctx.out.get("out"), expected)
     if not problems:
-        return passed()
+        # one row in, one row out: (1, D_out), not squeezed away
+        problems = mc.output_problems("forward(x[:1])", ctx.out.get("one"), expected[:1])
+        return failed(t("forward_wrong"), *problems) if problems else passed()
     return failed(t("forward_wrong"), *problems, misconception=_forward_misconception(ctx))
 
 

@@ -90,6 +90,12 @@ EXERCISE = Exercise(
             "en": "The checkpoint holds whole objects ({objects}), not their state dicts.",
             "ko": "체크포인트에 state dict가 아니라 객체 전체({objects})가 들어 있습니다.",
         },
+        "map_location_default": {
+            "en": "load_checkpoint's map_location defaults to {got}; the contract's default is "
+                  "\"cpu\" (a checkpoint saved on a GPU must load on a machine without one).",
+            "ko": "load_checkpoint의 map_location 기본값이 {got}입니다. 계약의 기본값은 \"cpu\"입니다 "
+                  "(GPU에서 저장한 체크포인트도 GPU가 없는 컴퓨터에서 불러올 수 있어야 합니다).",
+        },
         "model_not_restored": {
             "en": "After load_checkpoint(path, model, optimizer) the model's parameters are not "
                   "the saved ones.",
@@ -353,7 +359,22 @@ def without_optimizer(sub, inputs):
     _training_goes_on(model, optimizer)
     fresh, _ = _fresh(inputs)
     sub.load_checkpoint(path, fresh)      # optimizer left at its default, None
-    return {"loaded": models.params(fresh)}
+    return {"loaded": models.params(fresh),
+            "map_location_default": _default_of(sub.load_checkpoint, "map_location")}
+
+
+def _default_of(function, name: str) -> str | None:
+    """repr of a parameter's default ("'cpu'"), or None when it has none or it cannot be
+    read (then nothing is said: the calls decide)."""
+    import inspect
+
+    try:
+        parameter = inspect.signature(function).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return repr(parameter.default)[:80]
 
 
 @EXERCISE.probe
@@ -621,7 +642,12 @@ def path_like(ctx):
 @EXERCISE.check(points=0.5, probe="without_optimizer")
 def optimizer_optional(ctx):
     problems = _restored(ctx)
-    return failed(t("model_not_restored"), *problems) if problems else passed()
+    if problems:
+        return failed(t("model_not_restored"), *problems)
+    default = ctx.out.get("map_location_default") if isinstance(ctx.out, dict) else None
+    if default is not None and default not in ("'cpu'", "device(type='cpu')"):
+        return failed(t("map_location_default", got=default), fraction=0.5)
+    return passed()
 
 
 @EXERCISE.check(points=0.5, probe="cuda_to_cpu", needs_cuda=True)

@@ -1,0 +1,66 @@
+"""A second red team, after issue 9's probes: 115 new submissions over all ten exercises;
+these three bugs got full marks before (every probe kept a dimension > 1, never called
+eval(), never left map_location out). Kept as tests; each must lose marks, and say why."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import exercise_result
+
+BUGS = {
+    "output_squeezed": ("e05_two_layer_net", "forward_output", "forward(x[:1])", """
+        import torch
+        from torch import nn
+
+        class TwoLayerNet(nn.Module):
+            def __init__(self, D_in, H, D_out):
+                super().__init__()
+                self.linear1 = nn.Linear(D_in, H)
+                self.linear2 = nn.Linear(H, D_out)
+
+            def forward(self, x):
+                return self.linear2(torch.relu(self.linear1(x))).squeeze()
+        """),
+    "depth_fixed_in_eval_mode": ("e06_dynamic_net", "every_depth_drawn", "", """
+        import random, torch
+        from torch import nn
+
+        class DynamicNet(nn.Module):
+            def __init__(self, D_in, H, D_out):
+                super().__init__()
+                self.input_linear = nn.Linear(D_in, H)
+                self.middle_linear = nn.Linear(H, H)
+                self.output_linear = nn.Linear(H, D_out)
+
+            def forward(self, x):
+                h = torch.relu(self.input_linear(x))
+                for _ in range(random.randint(0, 3) if self.training else 3):
+                    h = torch.relu(self.middle_linear(h))
+                return self.output_linear(h)
+        """),
+    "map_location_default_none": ("e08_checkpoint", "optimizer_optional", "map_location", """
+        import torch
+
+        def save_checkpoint(path, model, optimizer, epoch):
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "epoch": epoch}, path)
+
+        def load_checkpoint(path, model, optimizer=None, map_location=None):
+            ck = torch.load(path, map_location=map_location, weights_only=True)
+            model.load_state_dict(ck["model"])
+            if optimizer is not None:
+                optimizer.load_state_dict(ck["optimizer"])
+            return int(ck["epoch"])
+        """),
+}
+
+
+@pytest.mark.parametrize("name", list(BUGS))
+def test_second_round_bugs_lose_marks_where_they_show(grade, name):
+    exercise, check, phrase, source = BUGS[name]
+    result = exercise_result(grade({f"{exercise}.py": source}), exercise)
+    assert not result.full_marks
+    failing = {c.name: c for c in result.checks if c.status != "passed"}
+    assert check in failing, {c.name: c.status for c in result.checks}
+    assert phrase in failing[check].feedback

@@ -24,6 +24,7 @@ from grader.exercise import Check, Exercise, JudgeContext, Text, Verdict, t
 from grader.loaders import Source, Submission, load_paths, top_level_names
 from grader.messages import render, render_lines
 from grader.model import CheckResult, ExerciseResult, Report
+from grader.refcache import ReferenceCache
 from grader.sandbox import Limits, Outcome, Sandbox, scratch_dir
 from grader.worker import IN_WORKER_ENV, make_worker_main, warm_up
 
@@ -65,6 +66,10 @@ class Grader:
         # solution of the same name.
         packs = dict.fromkeys(Path(e.solution) for e in exercises if e.solution)
         self.reference_submission = load_paths([*packs, solutions_dir], "reference")
+        self._cache = ReferenceCache(
+            [*Path(__file__).resolve().parent.rglob("*.py"), *_check_files(exercises)],
+            [s.code + "".join(code for _, code in s.cells)
+             for s in self.reference_submission.sources])
         self.reference: dict[tuple[int, str], Outcome] = {}
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
         self._plain: dict[tuple[str, int], Any] = {}
@@ -203,6 +208,12 @@ class Grader:
         exercises = [e for e in self.exercises if wanted is None or e.name in wanted]
         jobs: list[tuple[dict[str, Any], Limits]] = []
         for exercise in exercises:
+            if (seed, exercise.name) not in self.reference:
+                cached = self._cache.load(seed, exercise.name, {
+                    "exercise": exercise.name, "seed": seed, "role": "reference",
+                    "limits": REFERENCE_LIMITS.to_json()})
+                if cached is not None:
+                    self.reference[(seed, exercise.name)] = cached
             if (seed, exercise.name) in self.reference:
                 continue
             source = self.reference_submission.source_for(exercise.name, exercise.names)
@@ -249,6 +260,7 @@ class Grader:
             job = outcome.job
             if job["role"] == "reference":
                 self.reference[(seed, job["exercise"])] = outcome
+                self._cache.store(seed, job["exercise"], outcome)
                 references_pending.discard(job["exercise"])
             elif job.get("mode") == "notebook":
                 notebook_runs[job["index"]][job["notebook"]] = outcome
@@ -365,6 +377,17 @@ def _is_empty(source: Source) -> bool:
                for node in body):
             return False
     return True
+
+
+def _check_files(exercises: Sequence[Exercise]) -> list[Path]:
+    """The files of every exercise's check code (packs' included)."""
+    files = []
+    for exercise in exercises:
+        for probe in exercise.probes.values():
+            module = sys.modules.get(getattr(probe, "__module__", ""))
+            if getattr(module, "__file__", None):
+                files.append(Path(module.__file__))
+    return files
 
 
 def hidden_paths(exercises: Sequence[Exercise], solutions_dir: Path) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from grader.loaders import Source, Submission, load_paths, top_level_names
 from grader.messages import render, render_lines
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.refcache import ReferenceCache
+from grader.strip import plan as plan_strip
 from grader.sandbox import Limits, Outcome, Sandbox, scratch_dir
 from grader.worker import IN_WORKER_ENV, make_worker_main, warm_up
 
@@ -60,7 +61,12 @@ class Grader:
         self.solutions_dir = solutions_dir
         # The sandbox forks its zygotes from here: before the grader reads any reference
         # source, so that no worker finds a solution in its own memory (gc.get_objects()).
-        self.sandbox = Sandbox(warm_up, make_worker_main({e.name: e for e in exercises}),
+        by_name = {e.name: e for e in exercises}
+
+        def warm_up_and_plan() -> None:  # in the nursery, while the grader goes on
+            warm_up()
+            plan_strip(by_name)
+        self.sandbox = Sandbox(warm_up_and_plan, make_worker_main(by_name),
                                jobs=options.jobs, hidden=hidden_paths(exercises, solutions_dir))
         # An exercise pack's own references come first, so that they win over a kit
         # solution of the same name.

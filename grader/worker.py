@@ -9,6 +9,7 @@ else is tampering): a new frame kind or field type must be added there too.
 from __future__ import annotations
 
 import functools
+import copy
 import linecache
 import os
 import random
@@ -70,6 +71,7 @@ def warm_up() -> None:
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+    _reseed(0)  # numpy.random is imported lazily (8 ms in every worker otherwise)
 
 
 # Two lazy imports of torch cost as much as importing torch itself, and eager code
@@ -668,9 +670,10 @@ def _run_probes(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any
                 filenames: set[str]) -> None:
     seed = int(job["seed"])
     submitted = {n: names[n] for n in exercise.names if n in names}
+    made = codec.from_plain(job["inputs"])   # made by the grader, decoded once
 
     def run_probe(name: str, namespace: Mapping[str, Any], variant: str | None) -> None:
-        inputs = codec.from_plain(job["inputs"])  # made by the grader; fresh, writable arrays
+        inputs = copy.deepcopy(made)  # fresh, writable arrays for each probe
         _reseed(probe_seed(seed, name))
         frame: dict[str, Any] = {"kind": "probe", "probe": name, "variant": variant}
         try:

@@ -172,3 +172,13 @@ def test_cli_formats_end_to_end():
     data = json.loads(done.stdout)
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
     assert all(t["name"].startswith("e01_numpy_grads: ") for t in data["tests"])
+
+
+def test_gradescope_output_never_shows_the_grading_seed():
+    """Students see Gradescope's output; staff keep their hidden seed to themselves."""
+    from grader.model import Report
+    from grader.reporters import ReportSettings
+    from grader.reporters.gradescope import render_gradescope
+
+    text = render_gradescope([Report(exercises=(), seed=987654)], ReportSettings())
+    assert "987654" not in text

@@ -48,8 +48,8 @@ def _test(exercise: ExerciseResult, check: CheckResult) -> dict[str, Any]:
 
 
 def _output(report: Report) -> str:
-    lines = [f"Total: {_number(report.score)}/{_number(report.max_score)}"
-             + (f" (seed {report.seed})" if report.seed is not None else "")]
+    # No seed: students see this output, and staff keep their grading seed to themselves.
+    lines = [f"Total: {_number(report.score)}/{_number(report.max_score)}"]
     lines.extend(f"! {note}" for note in report.notes)
     for exercise in report.exercises:
         mark = "✓" if exercise.full_marks else "✗"

@@ -276,11 +276,13 @@ EXERCISE = Exercise(
                   "(weight decay, L2 페널티, 기울기 클리핑).",
         },
         "large_run": {
-            "en": "On data of the tutorial's sizes or larger ({what}), train does not do what "
-                  "it does on small data: use every row of x and y as given, in one batch, and "
+            "en": "On data of the tutorial's sizes or larger ({what}), train's results differ "
+                  "from the reference's. If the other train checks pass, train treats large "
+                  "data differently: use every row of x and y as given, in one batch, and "
                   "nothing of a fixed size.",
-            "ko": "튜토리얼 크기 이상의 데이터({what})에서 train이 작은 데이터에서와 다르게 "
-                  "동작합니다: 주어진 x와 y의 모든 행을 한 배치로 쓰고, 크기를 고정하지 마세요.",
+            "ko": "튜토리얼 크기 이상의 데이터({what})에서 train의 결과가 참고 답과 다릅니다. "
+                  "다른 train 검사는 통과한다면 train이 큰 데이터를 다르게 다루는 것입니다: "
+                  "주어진 x와 y의 모든 행을 한 배치로 쓰고, 크기를 고정하지 마세요.",
         },
         "label_losses_large": {"en": "losses on the large data", "ko": "큰 데이터에서의 손실"},
         "when_after_large": {"en": "after train on the large data",

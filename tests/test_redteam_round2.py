@@ -64,3 +64,13 @@ def test_second_round_bugs_lose_marks_where_they_show(grade, name):
     failing = {c.name: c for c in result.checks if c.status != "passed"}
     assert check in failing, {c.name: c.status for c in result.checks}
     assert phrase in failing[check].feedback
+
+
+def test_a_squeezed_dynamic_net_loses_its_large_batch_check(grade):
+    source = BUGS["depth_fixed_in_eval_mode"][3].replace(
+        "return self.output_linear(h)", "return self.output_linear(h).squeeze()").replace(
+        "random.randint(0, 3) if self.training else 3", "random.randint(0, 3)")
+    result = exercise_result(grade({"e06_dynamic_net.py": source}), "e06_dynamic_net")
+    failing = {c.name: c.feedback for c in result.checks if c.status != "passed"}
+    assert set(failing) == {"large_batch"}, failing
+    assert "forward(x[:1])" in failing["large_batch"]

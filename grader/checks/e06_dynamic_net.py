@@ -411,9 +411,11 @@ def large(sub, inputs):
             if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == upstream.shape:
                 (out * upstream).sum().backward()
             results.append({"out": out, "grads": mc.gradients(model, EXPECTED)})
+        with torch.no_grad():
+            one = model(x[:1])  # a batch of one row keeps its shape (1, D_out)
     except Exception as exc:  # noqa: BLE001 - reported with the sizes it happened at
         return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    return {"load": load, "calls": results}
+    return {"load": load, "calls": results, "one": one}
 
 
 # ------------------------------------------------------------------ judges
@@ -683,6 +685,9 @@ def large_batch(ctx):
             if problems:
                 return failed(t("large_gradients_wrong", depth=depth, call=index, param=key,
                                 **about), *problems)
+    one = out.get("one")
+    if not any(mc.matches(one, outputs[d][:1]) for d in DEPTHS):
+        return failed(*mc.output_problems("forward(x[:1])", one, outputs[0][:1]))
     return passed()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import exercise_result
+from conftest import ROOT, exercise_result
 
 BUGS = {
     "output_squeezed": ("e05_two_layer_net", "forward_output", "forward(x[:1])", """
@@ -74,3 +74,13 @@ def test_a_squeezed_dynamic_net_loses_its_large_batch_check(grade):
     failing = {c.name: c.feedback for c in result.checks if c.status != "passed"}
     assert set(failing) == {"large_batch"}, failing
     assert "forward(x[:1])" in failing["large_batch"]
+
+
+def test_float64_parameters_are_named_as_such(grade):
+    source = (ROOT / "solutions" / "e09_linear_regression.py").read_text().replace(
+        "dtype=torch.float32", "dtype=torch.float64")
+    assert "float64" in source
+    result = exercise_result(grade({"e09_linear_regression.py": source}),
+                             "e09_linear_regression")
+    init = next(c for c in result.checks if c.name == "model_init")
+    assert init.status == "failed" and "float64" in init.feedback

@@ -179,6 +179,12 @@ EXERCISE = Exercise(
             "ko": "모델의 파라미터는 정확히 `weights`와 `bias`, 각각 모양 (1,)이어야 하는데 "
                   "model.named_parameters()가 {got}을(를) 줍니다.",
         },
+        "model_dtype": {
+            "en": "The model's parameters are {got}; nn.Parameter(torch.randn(1)) makes "
+                  "float32 ones (no dtype=torch.float64, no .double()).",
+            "ko": "모델의 파라미터가 {got}입니다. nn.Parameter(torch.randn(1))는 float32 "
+                  "파라미터를 만듭니다 (dtype=torch.float64나 .double()을 쓰지 마세요).",
+        },
         "model_init": {
             "en": "After torch.manual_seed(s), the model's first values are {got}; "
                   "nn.Parameter(torch.randn(1)) twice gives {expected}.",
@@ -693,6 +699,9 @@ def model_init(ctx):
     values = [as_array(params.get(name)) for name in ("weights", "bias")]
     if any(v is None or v.shape != (1,) for v in values):
         return failed(t("model_parameters", got=", ".join(sorted(params)) or "nothing"))
+    dtypes = sorted({getattr(params.get(name), "dtype", "float32") for name in ("weights", "bias")})
+    if dtypes != ["float32"]:
+        return failed(t("model_dtype", got=", ".join(dtypes)))
     got = sorted(float(v[0]) for v in values)
     expected = sorted(float(np.float32(v)) for v in ctx.ref["draws"])
     if got != expected:

@@ -84,3 +84,20 @@ def test_float64_parameters_are_named_as_such(grade):
                              "e09_linear_regression")
     init = next(c for c in result.checks if c.name == "model_init")
     assert init.status == "failed" and "float64" in init.feedback
+
+
+def test_a_notebook_taking_the_graders_reference_model_earns_nothing_for_it(tmp_path):
+    """A notebook's worker keeps e07's probes (which build the grader's own TwoLayerNet):
+    a cell that takes that class, however hidden, earns nothing for e05 (red team)."""
+    import json
+    import shutil
+
+    from conftest import run_cli
+
+    shutil.copy(ROOT / "tests" / "golden" / "notebook_takes_reference_model.ipynb",
+                tmp_path / "course.ipynb")
+    done = run_cli(str(tmp_path / "course.ipynb"), "--only", "e05_two_layer_net",
+                   "--format", "json")
+    (e05,) = json.loads(done.stdout)["exercises"]
+    assert e05["score"] == 0
+    assert "grader's own TwoLayerNet" in e05["checks"][0]["feedback"]

@@ -196,6 +196,8 @@ def layers_registered(ctx):
     registration, _ = _structure(ctx)
     if not registration:
         return passed()
+    if not isinstance(ctx.out, dict):
+        return failed(*registration)
     key = "layers_not_registered" if ctx.out.get("count") == 0 else None
     if mc.missing_only_biases(ctx.out, EXPECTED):
         key = "bias_missing"

@@ -403,13 +403,8 @@ def hidden_paths(exercises: Sequence[Exercise], solutions_dir: Path) -> tuple[st
     # The kit's own history and tests hold the references and correct variants too.
     paths.update(str(KIT_ROOT / name) for name in (".git", "tests")
                  if (KIT_ROOT / name).exists())
-    for exercise in exercises:
-        if exercise.solution:
-            paths.add(str(exercise.solution))
-        for probe in exercise.probes.values():
-            module = sys.modules.get(getattr(probe, "__module__", ""))
-            if getattr(module, "__file__", None):
-                paths.add(os.path.dirname(os.path.realpath(module.__file__)))
+    paths.update(str(exercise.solution) for exercise in exercises if exercise.solution)
+    paths.update(str(path.resolve().parent) for path in _check_files(exercises))
     return tuple(sorted(paths))
 
 

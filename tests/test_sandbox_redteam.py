@@ -10,7 +10,6 @@ A case that needs a confinement layer this machine lacks is skipped, saying whic
 from __future__ import annotations
 
 import json
-import os
 import platform
 import random
 import textwrap

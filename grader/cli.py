@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.grading import DEFAULT_SEED, Grader, Options
+from grader.i18n import languages
 from grader.model import Report
-from grader.messages import LANGUAGES
 from grader.plugins import collect_exercises, collect_reporters, plugin_manager
 from grader.reporters import ReportSettings
 from grader.sandbox import Limits
@@ -38,8 +38,8 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
                         help="report format (default: terminal)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"seed of the grading data (default {DEFAULT_SEED})")
-    parser.add_argument("--lang", default=os.environ.get("GRADER_LANG", "en"), choices=LANGUAGES,
-                        help="language of the feedback (en, ko)")
+    parser.add_argument("--lang", default=os.environ.get("GRADER_LANG", "en"), choices=languages(),
+                        help=f"language of the feedback ({', '.join(languages())})")
     parser.add_argument("--hints", action="store_true", help="show the full hint of each exercise")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="grade only this exercise (repeatable)")

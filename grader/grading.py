@@ -8,6 +8,7 @@ submission of a batch.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import shutil
 import sys
@@ -22,7 +23,7 @@ from grader import codec
 from grader.codec import TensorData
 from grader.exercise import Check, Exercise, JudgeContext, Text, Verdict, t
 from grader.loaders import Source, Submission, load_paths, top_level_names
-from grader.messages import render, render_lines
+from grader.i18n import render, render_lines
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.refcache import ReferenceCache
 from grader.strip import plan as plan_strip
@@ -65,6 +66,8 @@ class Grader:
 
         def warm_up_and_plan() -> None:  # in the nursery, while the grader goes on
             warm_up()
+            for exercise in by_name.values():
+                exercise.load_worker_code()
             plan_strip(by_name)
         self.sandbox = Sandbox(warm_up_and_plan, make_worker_main(by_name),
                                jobs=options.jobs, hidden=hidden_paths(exercises, solutions_dir))
@@ -393,6 +396,10 @@ def _check_files(exercises: Sequence[Exercise]) -> list[Path]:
             module = sys.modules.get(getattr(probe, "__module__", ""))
             if getattr(module, "__file__", None):
                 files.append(Path(module.__file__))
+        for name in exercise.worker_modules():  # found, not imported: they stay in workers
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.origin:
+                files.append(Path(spec.origin))
     return files
 
 
@@ -584,7 +591,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                    course: Sequence[str] = ()) -> ExerciseResult:
     """Turn one worker's raw outputs into check results, points and feedback."""
     lang = options.lang
-    catalogs = [exercise.messages]
+    catalogs = [exercise.catalogue]
     title = exercise.title_in(lang)
 
     def result(check: Check, status: str, lines: Iterable[Text | str], fraction: float = 0.0,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.codec import Opaque, TensorData
-from grader.exercise import Text, t
+from grader.i18n import Text, t
 
 DEFAULT_RTOL = 1e-4
 DEFAULT_FLOOR = 0.05

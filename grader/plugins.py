@@ -8,21 +8,10 @@ from importlib import import_module
 import pluggy
 
 from grader import hookspecs
+from grader.course import COURSE
 
-BUILTIN_PLUGINS = (
-    "grader.loaders",
-    "grader.reporters",
-    "grader.checks.e00_tensor_basics",
-    "grader.checks.e01_numpy_grads",
-    "grader.checks.e02_tensor_grads",
-    "grader.checks.e03_autograd",
-    "grader.checks.e04_my_relu",
-    "grader.checks.e05_two_layer_net",
-    "grader.checks.e06_dynamic_net",
-    "grader.checks.e07_training",
-    "grader.checks.e08_checkpoint",
-    "grader.checks.e09_linear_regression",
-)
+#: The grader's own plugins, then one checks package per exercise of the course.
+BUILTIN_PLUGINS = ("grader.loaders", "grader.reporters", *(entry.checks for entry in COURSE))
 
 #: Comma-separated entry-point names not to load (like pytest's `-p no:NAME`).
 BLOCK_ENV = "GRADER_BLOCK_PLUGINS"

@@ -52,11 +52,11 @@ def _explicit_args(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _active(config):
         return
-    from grader.messages import LANGUAGES
+    from grader.i18n import languages
 
     lang = config.getoption("grader_lang")
-    if lang is not None and lang not in LANGUAGES:
-        raise pytest.UsageError(f"--grader-lang: one of {', '.join(LANGUAGES)}, not {lang!r}")
+    if lang is not None and lang not in languages():
+        raise pytest.UsageError(f"--grader-lang: one of {', '.join(languages())}, not {lang!r}")
     missing = [p for p in config.getoption("grader") if not Path(p).exists()]
     if missing:
         raise pytest.UsageError(f"--grader: no such file or directory: {', '.join(missing)}")

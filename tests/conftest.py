@@ -21,6 +21,10 @@ SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 TEST_TIMEOUT = 5.0  # per exercise; hostile tests rely on it to stay fast
 
+# A missing text, a missing translation or a placeholder that does not fit raises
+# (in this process and in every grader the tests start) instead of falling back.
+os.environ["GRADER_STRICT_TEXTS"] = "1"
+
 
 @pytest.fixture(scope="session")
 def grader():

@@ -23,72 +23,21 @@ import nbformat
 import pytest
 
 from conftest import EXERCISES, ROOT, SOLUTIONS, exercise_result, run_cli
+from grader import course
 
 # -- the contract's tables ------------------------------------------------------------
 
-#: The course in the contract's order (the CSV gradebook's columns).
-COURSE = ["e00_tensor_basics", "e01_numpy_grads", "e02_tensor_grads", "e03_autograd",
-          "e04_my_relu", "e05_two_layer_net", "e06_dynamic_net", "e07_training",
-          "e08_checkpoint", "e09_linear_regression"]
-PUBLIC = {
-    "e00_tensor_basics": ("seeded_normal", "flatten_images", "channels_last", "stack_columns",
-                          "positive_rows", "numpy_view", "tensor_view"),
-    "e01_numpy_grads": ("numpy_two_layer_grads", "numpy_train"),
-    "e02_tensor_grads": ("tensor_two_layer_grads", "poly_grads"),
-    "e03_autograd": ("autograd_two_layer_grads", "autograd_train"),
-    "e04_my_relu": ("MyReLU", "my_relu"),
-    "e05_two_layer_net": ("TwoLayerNet",),
-    "e06_dynamic_net": ("DynamicNet",),
-    "e07_training": ("train", "evaluate", "pick_device"),
-    "e08_checkpoint": ("save_checkpoint", "load_checkpoint"),
-    "e09_linear_regression": ("make_line_data", "split_data", "LinearRegressionModel", "fit",
-                              "manual_gradient_descent"),
-}
+#: The course in the contract's order (the CSV gradebook's columns), from the manifest
+#: (grader/course.py), which also writes the contract's table (test_course.py checks it).
+COURSE = [entry.name for entry in course.COURSE]
+PUBLIC = {entry.name: entry.names for entry in course.COURSE}
 P, K = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
 _ = inspect.Parameter.empty
 #: (exercise, dotted name) -> [(parameter, kind, default)] as the contract writes them.
 SIGNATURES = {
-    ("e00_tensor_basics", "seeded_normal"): [("seed", P, _), ("shape", P, _)],
-    ("e00_tensor_basics", "flatten_images"): [("x", P, _)],
-    ("e00_tensor_basics", "channels_last"): [("x", P, _)],
-    ("e00_tensor_basics", "stack_columns"): [("columns", P, _)],
-    ("e00_tensor_basics", "positive_rows"): [("x", P, _)],
-    ("e00_tensor_basics", "numpy_view"): [("t", P, _)],
-    ("e00_tensor_basics", "tensor_view"): [("a", P, _)],
-    ("e01_numpy_grads", "numpy_two_layer_grads"): [("x", P, _), ("y", P, _), ("w1", P, _),
-                                                   ("w2", P, _)],
-    ("e01_numpy_grads", "numpy_train"): [("x", P, _), ("y", P, _), ("w1", P, _), ("w2", P, _),
-                                         ("learning_rate", P, 1e-6), ("steps", P, 500)],
-    ("e02_tensor_grads", "tensor_two_layer_grads"): [("x", P, _), ("y", P, _), ("w1", P, _),
-                                                     ("w2", P, _)],
-    ("e02_tensor_grads", "poly_grads"): [("x", P, _), ("y", P, _), ("coeffs", P, _)],
-    ("e03_autograd", "autograd_two_layer_grads"): [("x", P, _), ("y", P, _), ("w1", P, _),
-                                                   ("w2", P, _)],
-    ("e03_autograd", "autograd_train"): [("x", P, _), ("y", P, _), ("w1", P, _), ("w2", P, _),
-                                         ("learning_rate", P, 1e-6), ("steps", P, 500)],
-    ("e04_my_relu", "MyReLU.backward"): [("ctx", P, _), ("grad_output", P, _)],
-    ("e05_two_layer_net", "TwoLayerNet"): [("D_in", P, _), ("H", P, _), ("D_out", P, _)],
-    ("e06_dynamic_net", "DynamicNet"): [("D_in", P, _), ("H", P, _), ("D_out", P, _)],
-    ("e07_training", "train"): [("model", P, _), ("x", P, _), ("y", P, _), ("steps", K, 500),
-                                ("learning_rate", K, 1e-4), ("momentum", K, 0.0)],
-    ("e07_training", "evaluate"): [("model", P, _), ("x", P, _), ("y", P, _)],
-    ("e07_training", "pick_device"): [],
-    ("e08_checkpoint", "save_checkpoint"): [("path", P, _), ("model", P, _), ("optimizer", P, _),
-                                            ("epoch", P, _)],
-    ("e08_checkpoint", "load_checkpoint"): [("path", P, _), ("model", P, _),
-                                            ("optimizer", P, None), ("map_location", P, "cpu")],
-    ("e09_linear_regression", "make_line_data"): [("weight", P, 0.7), ("bias", P, 0.3),
-                                                  ("start", P, 0.0), ("end", P, 1.0),
-                                                  ("step", P, 0.02)],
-    ("e09_linear_regression", "split_data"): [("X", P, _), ("y", P, _),
-                                              ("train_fraction", P, 0.8)],
-    ("e09_linear_regression", "LinearRegressionModel"): [],
-    ("e09_linear_regression", "fit"): [("model", P, _), ("X_train", P, _), ("y_train", P, _),
-                                       ("X_test", P, _), ("y_test", P, _), ("epochs", K, 100),
-                                       ("learning_rate", K, 0.01)],
-    ("e09_linear_regression", "manual_gradient_descent"): [("x", P, _), ("y", P, _),
-                                                           ("learning_rate", K, 0.01),
-                                                           ("steps", K, 20)],
+    (entry.name, name): [(parameter, P if kind == "positional" else K, _ if default is ... else default)
+                         for parameter, kind, default in signature]
+    for entry in course.COURSE for name, signature in entry.signatures.items()
 }
 STATUSES = {"passed", "failed", "error", "timeout", "skipped"}
 TIMEOUT = ("--timeout", "5")   # per exercise, so that a defect cannot hang the suite

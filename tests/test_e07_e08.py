@@ -431,11 +431,11 @@ def test_e08_str_only_paths_and_required_optimizer_error(grade):
 @pytest.mark.parametrize("module", [e07_training, e08_checkpoint])
 def test_messages_and_hints_in_both_languages(module):
     exercise = module.EXERCISE
-    for key, text in exercise.messages.items():
+    for key, text in exercise.texts_by_key().items():
         assert text.get("en") and text.get("ko"), key
     for misconception in exercise.misconceptions:
-        assert misconception.key in exercise.messages
-    assert len(exercise.hints["en"]) == len(exercise.hints["ko"]) == 2
+        assert misconception.key in exercise.texts_by_key()
+    assert len(exercise.hint_levels("en")) == len(exercise.hint_levels("ko")) == 2
     assert {c.name for c in exercise.checks if c.needs_cuda} == {GPU_CHECKS[exercise.name]}
 
 

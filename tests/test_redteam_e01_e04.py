@@ -1634,18 +1634,18 @@ def test_a_right_run_from_the_minimum_does_not_move():
 @pytest.mark.parametrize("module", [e01_numpy_grads, e02_tensor_grads, e03_autograd, e04_my_relu])
 def test_every_misconception_has_a_bilingual_message(module):
     exercise = module.EXERCISE
-    for key, texts in exercise.messages.items():
+    for key, texts in exercise.texts_by_key().items():
         assert texts.get("en") and texts.get("ko"), key
         fields = [{name for _, name, _, _ in string.Formatter().parse(texts[lang]) if name}
                   for lang in ("en", "ko")]
         assert fields[0] == fields[1], key
     for misconception in exercise.misconceptions:
-        assert misconception.key in exercise.messages, misconception.key
+        assert misconception.key in exercise.texts_by_key(), misconception.key
     named = {"grads_doubled", "steps_off_by_one", "poly_derivative_in_x", "poly_coeffs_reversed",
              "relu_on_gradient", "input_in_place", "state_outside_ctx", "input_changed",
              "twice_wrong", "twice_failed", "alias_not_a_function"}
-    for key in named & set(exercise.messages):
-        assert exercise.messages[key]["en"] != exercise.messages[key]["ko"], key
+    for key in named & set(exercise.texts_by_key()):
+        assert exercise.texts_by_key()[key]["en"] != exercise.texts_by_key()[key]["ko"], key
 
 
 def test_relu_mask_taken_from_the_gradient_is_named(grade):

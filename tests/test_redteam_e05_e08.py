@@ -1044,5 +1044,5 @@ def test_every_misconception_named_has_a_message(module):
                 named.add(node.value.value)   # helpers that return a misconception's key
     assert named
     for key in named:
-        assert key in exercise.messages, key
-        assert all(exercise.messages[key].get(lang) for lang in ("en", "ko")), key
+        assert key in exercise.texts_by_key(), key
+        assert all(exercise.texts_by_key()[key].get(lang) for lang in ("en", "ko")), key

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from grader.codec import TensorData
-from grader.exercise import Text, t
+from grader.i18n import Text, t
 from grader.judging import as_array, compare
 
 #: rtol for module outputs and gradients (judging.compare's units: an element may be off
@@ -24,116 +24,6 @@ from grader.judging import as_array, compare
 #: inside 1.7e-6 (the large inputs keep every ReLU input KINK_MARGIN away from 0).
 #: About 6x the worst of those; half precision (~1e-3) fails.
 MODULE_RTOL = 5e-5
-
-MESSAGES = {
-    "not_constructible": {
-        "en": "{cls}({args}) did not give an nn.Module; got {got}.",
-        "ko": "{cls}({args})이(가) nn.Module을 만들지 않았습니다. {got}이(가) 나왔습니다.",
-    },
-    "no_parameters": {
-        "en": "model.parameters() yields no parameter at all: the layers are not registered. "
-              "Assign each layer as an attribute in __init__ (self.{example} = nn.Linear(...)); "
-              "a layer kept in a plain Python list, a dict or a local variable is invisible to "
-              "parameters(), state_dict() and the optimizer.",
-        "ko": "model.parameters()가 파라미터를 하나도 내놓지 않습니다: 층이 등록되지 않았습니다. "
-              "__init__에서 각 층을 속성으로 지정하세요 (self.{example} = nn.Linear(...)). 일반 "
-              "파이썬 리스트, 딕셔너리, 지역 변수에 둔 층은 parameters(), state_dict(), 옵티마이저가 "
-              "볼 수 없습니다.",
-    },
-    "missing_keys": {
-        "en": "state_dict() lacks {keys}: the model needs the submodules {modules}, assigned as "
-              "attributes in __init__ with exactly these names.",
-        "ko": "state_dict()에 {keys}이(가) 없습니다: 모델에는 {modules} 하위 모듈이 있어야 하며, "
-              "__init__에서 정확히 이 이름의 속성으로 지정해야 합니다.",
-    },
-    "missing_biases": {
-        "en": "state_dict() lacks {keys}: the layer exists but has no bias; nn.Linear(in, out) "
-              "has one unless it is built with bias=False.",
-        "ko": "state_dict()에 {keys}이(가) 없습니다: 층은 있지만 bias가 없습니다. "
-              "nn.Linear(in, out)은 bias=False로 만들지 않는 한 bias를 갖습니다.",
-    },
-    "extra_parameters": {
-        "en": "The model has parameters the exercise does not ask for: {keys}. Only {modules} "
-              "hold weights (an nn.ReLU or other submodule without parameters is fine).",
-        "ko": "문제에서 요구하지 않은 파라미터가 있습니다: {keys}. 가중치는 {modules}에만 있어야 "
-              "합니다 (nn.ReLU처럼 파라미터가 없는 하위 모듈은 괜찮습니다).",
-    },
-    "parameter_count": {
-        "en": "model.parameters() yields {got} tensors; expected {expected} (a weight and a bias "
-              "for each of {modules}).",
-        "ko": "model.parameters()가 텐서 {got}개를 내놓습니다. {modules} 각각의 weight와 bias, "
-              "모두 {expected}개여야 합니다.",
-    },
-    "wrong_param_shape": {
-        "en": "{param} has shape {got}; expected {expected}. nn.Linear(in_features, out_features) "
-              "stores its weight as (out_features, in_features): check the sizes you gave "
-              "each layer ({sizes}).",
-        "ko": "{param}의 모양이 {got}인데 {expected}이어야 합니다. nn.Linear(in_features, "
-              "out_features)의 weight 모양은 (out_features, in_features)입니다: 각 층에 준 크기를 "
-              "확인하세요 ({sizes}).",
-    },
-    "load_failed": {
-        "en": "The grader could not load its weights into your model with load_state_dict: "
-              "{detail}",
-        "ko": "채점기가 load_state_dict로 모델에 가중치를 불러올 수 없었습니다: {detail}",
-    },
-    "load_missing": {
-        "en": "The grader could not load its weights into your model: it has no {keys} "
-              "(see the check on registered layers).",
-        "ko": "채점기가 모델에 가중치를 불러올 수 없었습니다: 모델에 {keys}이(가) 없습니다 "
-              "(층 등록 검사를 보세요).",
-    },
-    "not_deterministic": {
-        "en": "Two calls on the same input gave different outputs: forward seems to create new "
-              "(randomly initialised) layers on every call. Create the layers once in __init__ "
-              "and only use them in forward.",
-        "ko": "같은 입력으로 두 번 호출했더니 출력이 달랐습니다: forward가 호출될 때마다 (무작위로 "
-              "초기화된) 새 층을 만드는 것 같습니다. 층은 __init__에서 한 번만 만들고 forward에서는 "
-              "쓰기만 하세요.",
-    },
-    "no_grad_for": {
-        "en": "After backward(), {names} have no gradient (.grad is None or zero): the computation "
-              "graph does not reach them (.detach(), .data, torch.no_grad(), NumPy, or a layer "
-              "created inside forward instead of the registered one).",
-        "ko": "backward() 후 {names}에 기울기가 없습니다 (.grad가 None이거나 0): 계산 그래프가 "
-              "닿지 않습니다 (.detach(), .data, torch.no_grad(), NumPy를 썼거나, 등록된 층 대신 "
-              "forward 안에서 새로 만든 층을 썼습니다).",
-    },
-    "large_failed": {
-        "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
-              "D_out={d_out}), building the model, loading the grader's weights or calling "
-              "it failed: {error}. The model must work for any batch size and layer sizes, "
-              "not only the tutorial's (no size written into the code).",
-        "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 모델을 만들거나 "
-              "채점기의 가중치를 불러오거나 호출하는 데 실패했습니다: {error}. 모델은 튜토리얼의 "
-              "크기만이 아니라 어떤 배치 크기와 층 크기에서도 동작해야 합니다 (코드에 크기를 "
-              "적어 두지 마세요).",
-    },
-    "large_rows": {
-        "en": "Every row of x must give one row of the output, whatever N is: no size "
-              "written into the code (the tutorial's N=64, say), and no batch of rows left "
-              "out.",
-        "ko": "N이 얼마든 x의 각 행이 출력의 한 행이 되어야 합니다: 코드에 크기(예: 튜토리얼의 "
-              "N=64)를 적어 두지 말고, 어떤 행 묶음도 빠뜨리지 마세요.",
-    },
-    # misconceptions shared by e05 and e06
-    "bias_missing": {
-        "en": "a layer was built without its bias (nn.Linear(..., bias=False)): every layer "
-              "here has a weight and a bias, which is nn.Linear's default.",
-        "ko": "층을 bias 없이 만들었습니다 (nn.Linear(..., bias=False)): 여기서는 모든 층에 "
-              "weight와 bias가 있으며, 이것이 nn.Linear의 기본값입니다.",
-    },
-    "random_in_forward": {
-        "en": "something random happens inside forward (dropout, added noise, a random choice): "
-              "the same input with the same weights must always give the same output.",
-        "ko": "forward 안에서 무작위적인 일이 일어납니다 (dropout, 잡음 추가, 무작위 선택): 같은 "
-              "가중치에 같은 입력이면 항상 같은 출력이 나와야 합니다.",
-    },
-    "output_not_tensor": {
-        "en": "forward should return a tensor of shape {shape}; got {got}.",
-        "ko": "forward는 모양이 {shape}인 텐서를 반환해야 하는데 {got}이(가) 나왔습니다.",
-    },
-}
 
 
 # ------------------------------------------------------------------ data

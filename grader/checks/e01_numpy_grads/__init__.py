@@ -24,11 +24,13 @@ Tolerances: common.TOLERANCES (measured; the table is there).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import functools
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.checks import common
 from grader.exercise import Exercise, t
 
@@ -44,32 +46,15 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return common.fresh(_inputs(seed))
 
 
+ENTRY = course.entry("e01_numpy_grads")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e01_numpy_grads",
-    title={"en": "Two-layer net by hand with NumPy", "ko": "NumPy로 직접 만드는 2층 신경망"},
-    names=("numpy_two_layer_grads", "numpy_train"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        **common.GRAD_MESSAGES,
-        "not_numpy": {
-            "en": "{label} should be a NumPy array (this exercise uses NumPy only), got {got}.",
-            "ko": "{label}은(는) NumPy 배열이어야 합니다 (이 문제는 NumPy만 씁니다). {got}이(가) "
-                  "나왔습니다.",
-        },
-    },
-    hints={
-        "en": ("Write the forward pass first (h = x @ w1, h_relu, y_pred), keep h, then go "
-               "backwards one line per step of the chain rule.",
-               "grad_y_pred = 2 * (y_pred - y); grad_w2 = h_relu.T @ grad_y_pred; "
-               "grad_h = grad_y_pred @ w2.T, then set grad_h[h < 0] = 0; grad_w1 = x.T @ grad_h. "
-               "In numpy_train, record the loss before updating w1 and w2 with "
-               "w -= learning_rate * grad."),
-        "ko": ("먼저 순전파(h = x @ w1, h_relu, y_pred)를 쓰고 h를 보관한 뒤, 연쇄 법칙을 한 단계에 "
-               "한 줄씩 거꾸로 따라가세요.",
-               "grad_y_pred = 2 * (y_pred - y); grad_w2 = h_relu.T @ grad_y_pred; "
-               "grad_h = grad_y_pred @ w2.T 다음 grad_h[h < 0] = 0; grad_w1 = x.T @ grad_h. "
-               "numpy_train에서는 w -= learning_rate * grad로 갱신하기 전에 손실을 기록하세요."),
-    },
 )
 
 

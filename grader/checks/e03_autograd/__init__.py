@@ -13,11 +13,13 @@ Tolerances: common.TOLERANCES (measured against this float32 reference too).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import functools
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.checks import common
 from grader.codec import TensorData
 from grader.exercise import Exercise, failed
@@ -38,46 +40,15 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return common.fresh(_inputs(seed))
 
 
+ENTRY = course.entry("e03_autograd")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e03_autograd",
-    title={"en": "Gradients with autograd", "ko": "autograd로 구하는 기울기"},
-    names=("autograd_two_layer_grads", "autograd_train"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        **common.GRAD_MESSAGES,
-        "losses_keep_graph": {
-            "en": "the losses were recorded as tensors that still carry the autograd graph "
-                  "(grad_fn): each one keeps its whole step's graph alive in memory. Record "
-                  "loss.item() (or float(loss)), a plain number.",
-            "ko": "손실을 autograd 그래프(grad_fn)가 달린 텐서 그대로 기록했습니다: 그러면 각 "
-                  "손실이 그 단계의 계산 그래프 전체를 메모리에 붙잡아 둡니다. 평범한 숫자인 "
-                  "loss.item()(또는 float(loss))을 기록하세요.",
-        },
-    },
-    hints={
-        "en": ("Give autograd leaves to work on: w = w.detach().clone().requires_grad_(), "
-               "then forward, loss = (y_pred - y).pow(2).sum(), loss.backward(), and read w.grad. "
-               "In the training loop, update under torch.no_grad() and zero the gradients every "
-               "step.",
-               "autograd_two_layer_grads: w1 = w1.detach().clone().requires_grad_(); same for w2; "
-               "loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum(); loss.backward(); return "
-               "loss.item(), w1.grad, w2.grad. autograd_train: w1.requires_grad_(); "
-               "w2.requires_grad_(); per step: loss = ...; losses.append(loss.item()); "
-               "loss.backward(); with torch.no_grad(): w1 -= learning_rate * w1.grad; "
-               "w2 -= learning_rate * w2.grad; w1.grad.zero_(); w2.grad.zero_(). Return "
-               "w1.detach(), w2.detach(), losses."),
-        "ko": ("autograd가 다룰 잎(leaf) 텐서를 만드세요: w = w.detach().clone().requires_grad_(). "
-               "그다음 순전파, loss = (y_pred - y).pow(2).sum(), loss.backward() 후 w.grad를 "
-               "읽습니다. 학습 루프에서는 torch.no_grad() 안에서 갱신하고 매 단계 기울기를 0으로 "
-               "만드세요.",
-               "autograd_two_layer_grads: w1 = w1.detach().clone().requires_grad_(); w2도 같게; "
-               "loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum(); loss.backward(); "
-               "return loss.item(), w1.grad, w2.grad. autograd_train: w1.requires_grad_(); "
-               "w2.requires_grad_(); 매 단계: loss = ...; losses.append(loss.item()); "
-               "loss.backward(); with torch.no_grad(): w1 -= learning_rate * w1.grad; "
-               "w2 -= learning_rate * w2.grad; w1.grad.zero_(); w2.grad.zero_(). 마지막에 "
-               "w1.detach(), w2.detach(), losses를 반환하세요."),
-    },
 )
 
 

@@ -22,11 +22,13 @@ correct variants: 0).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.codec import TensorData
 from grader.exercise import Exercise, failed, passed, t
 from grader.judging import as_array, compare, kind_of
@@ -74,162 +76,15 @@ def _rows(rng: np.random.Generator) -> np.ndarray:
     return rows[rng.permutation(n)]
 
 
+ENTRY = course.entry("e00_tensor_basics")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e00_tensor_basics",
-    title={"en": "Tensor basics: seeds, views, shapes, indexing, NumPy",
-           "ko": "텐서 기초: 시드, 뷰, 모양, 인덱싱, NumPy"},
-    names=("seeded_normal", "flatten_images", "channels_last", "stack_columns",
-           "positive_rows", "numpy_view", "tensor_view"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        "not_repeatable_seed": {
-            "en": "seeded_normal gave other values when called again with the same seed: "
-                  "seed a fresh generator on every call.",
-            "ko": "같은 시드로 다시 호출했더니 seeded_normal의 값이 달랐습니다: 호출할 때마다 "
-                  "새 생성기를 시드로 초기화하세요.",
-        },
-        "global_rng_changed": {
-            "en": "After seeded_normal, the global random generator draws other numbers than "
-                  "it would have: the call changed the global random state.",
-            "ko": "seeded_normal을 호출한 뒤 전역 난수 생성기가 원래와 다른 수를 뽑습니다: "
-                  "호출이 전역 난수 상태를 바꿨습니다.",
-        },
-        "flatten_copies": {
-            "en": "flatten_images returned a copy of a contiguous x: writing into the result "
-                  "did not change x. For a contiguous tensor the result must be a view (no "
-                  "clone(), no torch.tensor(...), no numpy round trip).",
-            "ko": "연속(contiguous)인 x에 대해 flatten_images가 복사본을 반환했습니다: 결과에 "
-                  "쓴 값이 x에 나타나지 않았습니다. 연속 텐서라면 결과는 뷰여야 합니다 "
-                  "(clone(), torch.tensor(...), NumPy 왕복 없이).",
-        },
-        "flatten_raised": {
-            "en": "On a non-contiguous x ({case}), flatten_images raised {error}",
-            "ko": "연속이 아닌 x({case})에서 flatten_images가 {error} 오류를 냈습니다",
-        },
-        "case_permuted": {"en": "a permuted (N, H, W, C) batch",
-                          "ko": "permute한 (N, H, W, C) 배치"},
-        "case_sliced": {"en": "every other row of the images, x[:, :, ::2, :]",
-                        "ko": "이미지의 한 줄 건너 한 줄, x[:, :, ::2, :]"},
-        "rows_wrong": {
-            "en": "positive_rows kept {got} rows, expected {expected} (those whose sum is > 0).",
-            "ko": "positive_rows가 {got}개 행을 남겼는데, 합이 0보다 큰 {expected}개 행이어야 "
-                  "합니다.",
-        },
-        "not_ndarray": {
-            "en": "{label} should be a NumPy array, got {got}.",
-            "ko": "{label}은(는) NumPy 배열이어야 하는데 {got}이(가) 나왔습니다.",
-        },
-        "not_a_tensor": {
-            "en": "{label} should be a torch tensor, got {got}.",
-            "ko": "{label}은(는) torch 텐서여야 하는데 {got}이(가) 나왔습니다.",
-        },
-        "no_sharing": {
-            "en": "{label}: a change in {source} did not show in {target}, so they do not "
-                  "share memory.",
-            "ko": "{label}: {source}의 변경이 {target}에 나타나지 않았습니다. 메모리를 공유하지 "
-                  "않습니다.",
-        },
-        "side_tensor": {"en": "the tensor", "ko": "텐서"},
-        "side_array": {"en": "the array", "ko": "배열"},
-        "dtype_changed": {
-            "en": "{label}: the dtype changed from {source} to {target}; a new dtype always "
-                  "means new memory.",
-            "ko": "{label}: dtype이 {source}에서 {target}(으)로 바뀌었습니다. dtype이 바뀌면 "
-                  "언제나 새 메모리가 됩니다.",
-        },
-        # misconceptions
-        "global_seed": {
-            "en": "torch.manual_seed(seed) reseeds the ONE global generator that all of the "
-                  "program's random numbers come from. Draw from a generator of your own: "
-                  "g = torch.Generator().manual_seed(seed); torch.randn(shape, generator=g).",
-            "ko": "torch.manual_seed(seed)는 프로그램의 모든 난수가 나오는 단 하나의 전역 "
-                  "생성기를 다시 시드합니다. 자기만의 생성기에서 뽑으세요: g = torch.Generator()"
-                  ".manual_seed(seed); torch.randn(shape, generator=g).",
-        },
-        "view_not_reshape": {
-            "en": "x.view(...) only makes views, and a non-contiguous tensor (after permute, "
-                  "transpose or a strided slice) cannot be viewed with merged axes. "
-                  "x.reshape(...) (or x.flatten(1)) gives a view when it can and a copy when "
-                  "it must.",
-            "ko": "x.view(...)는 뷰만 만들 수 있는데, 연속이 아닌 텐서(permute, transpose, "
-                  "간격 있는 슬라이스 후)는 축을 합친 뷰를 만들 수 없습니다. x.reshape(...)"
-                  "(또는 x.flatten(1))는 가능하면 뷰를, 필요하면 복사본을 만듭니다.",
-        },
-        "reshape_not_permute": {
-            "en": "reshape/view keep the elements in memory order and only regroup them, so "
-                  "the values of one channel end up spread over pixels. Moving an axis needs "
-                  "x.permute(0, 2, 3, 1).",
-            "ko": "reshape/view는 원소를 메모리 순서대로 두고 묶음만 바꾸므로, 한 채널의 값이 "
-                  "여러 픽셀에 흩어집니다. 축을 옮기려면 x.permute(0, 2, 3, 1)이 필요합니다.",
-        },
-        "transpose_not_permute": {
-            "en": "x.transpose(1, 3) swaps C and W, which also swaps H and W: (N, W, H, C). "
-                  "Channels last keeps H before W: x.permute(0, 2, 3, 1).",
-            "ko": "x.transpose(1, 3)은 C와 W를 맞바꿔서 H와 W의 순서까지 바뀝니다: "
-                  "(N, W, H, C). 채널을 마지막으로 보낼 때는 H가 W 앞에 남아야 합니다: "
-                  "x.permute(0, 2, 3, 1).",
-        },
-        "stack_wrong_axis": {
-            "en": "torch.stack(columns) stacks along a new axis 0: the columns become rows, "
-                  "(K, N). Stack along axis 1: torch.stack(columns, dim=1).",
-            "ko": "torch.stack(columns)는 새 축 0을 따라 쌓아서 열이 행이 됩니다: (K, N). "
-                  "축 1을 따라 쌓으세요: torch.stack(columns, dim=1).",
-        },
-        "cat_not_stack": {
-            "en": "torch.cat joins the tensors end to end along an existing axis (one long "
-                  "vector); torch.stack adds a new axis: torch.stack(columns, dim=1).",
-            "ko": "torch.cat은 기존 축을 따라 이어 붙여 긴 벡터 하나를 만듭니다. torch.stack은 "
-                  "새 축을 추가합니다: torch.stack(columns, dim=1).",
-        },
-        "zero_sum_kept": {
-            "en": "rows whose sum is exactly 0 are kept: the condition is sum > 0, not >= 0.",
-            "ko": "합이 정확히 0인 행이 남았습니다: 조건은 >= 0이 아니라 sum > 0입니다.",
-        },
-        "mask_per_element": {
-            "en": "x[x > 0] picks single positive ELEMENTS (a flat 1-D result); the mask must "
-                  "have one value per row: x[x.sum(dim=1) > 0].",
-            "ko": "x[x > 0]는 양수인 원소 하나하나를 골라 1차원 결과를 만듭니다. 마스크는 행마다 "
-                  "값 하나여야 합니다: x[x.sum(dim=1) > 0].",
-        },
-        "numpy_copies": {
-            "en": "np.array(t) (and .copy(), .tolist()) copies the data; t.numpy() gives an "
-                  "array that shares the tensor's memory.",
-            "ko": "np.array(t)(그리고 .copy(), .tolist())는 데이터를 복사합니다. t.numpy()는 "
-                  "텐서와 메모리를 공유하는 배열을 돌려줍니다.",
-        },
-        "tensor_copies": {
-            "en": "torch.tensor(a) always copies; torch.from_numpy(a) (or torch.as_tensor(a)) "
-                  "gives a tensor that shares the array's memory.",
-            "ko": "torch.tensor(a)는 언제나 복사합니다. torch.from_numpy(a)(또는 "
-                  "torch.as_tensor(a))는 배열과 메모리를 공유하는 텐서를 돌려줍니다.",
-        },
-        "dtype_conversion_copies": {
-            "en": "converting the dtype (.float(), .type(torch.float32), .to(...)) makes a "
-                  "copy: a NumPy float64 array becomes a new float32 tensor that no longer "
-                  "shares memory. Keep the array's dtype: torch.from_numpy(a).",
-            "ko": "dtype 변환(.float(), .type(torch.float32), .to(...))은 복사본을 만듭니다: "
-                  "NumPy float64 배열이 메모리를 공유하지 않는 새 float32 텐서가 됩니다. 배열의 "
-                  "dtype을 그대로 두세요: torch.from_numpy(a).",
-        },
-    },
-    hints={
-        "en": ("Each function is one or two lines of torch. Ask for each: does it copy or "
-               "share memory, and which axes move? A generator of your own leaves the global "
-               "random state alone.",
-               "seeded_normal: a torch.Generator seeded with manual_seed, passed as "
-               "generator=. flatten_images: reshape (not view) keeping axis 0. channels_last: "
-               "permute the axes. stack_columns: torch.stack along axis 1. positive_rows: a "
-               "mask from the row sums. numpy_view / tensor_view: .numpy() and "
-               "torch.from_numpy, with no dtype change."),
-        "ko": ("각 함수는 torch 한두 줄입니다. 각각에 대해 물어보세요: 메모리를 복사하는가, "
-               "공유하는가? 어떤 축이 움직이는가? 자기만의 생성기를 쓰면 전역 난수 상태는 그대로 "
-               "남습니다.",
-               "seeded_normal: manual_seed로 시드한 torch.Generator를 generator=로 넘기세요. "
-               "flatten_images: 축 0을 남기고 (view가 아니라) reshape. channels_last: 축을 "
-               "permute. stack_columns: 축 1을 따라 torch.stack. positive_rows: 행의 합으로 "
-               "만든 마스크. numpy_view / tensor_view: .numpy()와 torch.from_numpy, dtype은 "
-               "바꾸지 않기."),
-    },
 )
 
 

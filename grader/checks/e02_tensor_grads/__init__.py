@@ -15,12 +15,14 @@ Tolerances: common.TOLERANCES for the two-layer checks; POLY_RTOL (measured, see
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import functools
 from typing import Any, Callable
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.checks import common
 from grader.exercise import Exercise, JudgeContext, Verdict, failed, passed, t
 from grader.judging import as_array, compare, is_real_number, kind_of
@@ -52,107 +54,15 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return common.fresh(_inputs(seed))
 
 
+ENTRY = course.entry("e02_tensor_grads")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e02_tensor_grads",
-    title={"en": "Gradients by hand with torch tensors", "ko": "torch 텐서로 직접 계산하는 기울기"},
-    names=("tensor_two_layer_grads", "poly_grads"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        **common.GRAD_MESSAGES,
-        "not_a_pair": {
-            "en": "Expected poly_grads to return a tuple (loss, grads); got {got}.",
-            "ko": "poly_grads는 (loss, grads) 튜플을 반환해야 하는데 {got}이(가) 나왔습니다.",
-        },
-        "fails_under_no_grad": {
-            "en": "Called inside `with torch.no_grad():`, {name} raised {error}. A gradient "
-                  "computed by hand needs no autograd, so it works there too.",
-            "ko": "`with torch.no_grad():` 안에서 호출하자 {name}에서 {error} 오류가 났습니다. "
-                  "손으로 계산한 기울기는 autograd가 필요 없으므로 그 안에서도 동작해야 합니다.",
-        },
-        "calls_autograd": {
-            "en": "{name} calls .backward() or torch.autograd: here the gradients are to be "
-                  "written out by hand.",
-            "ko": "{name}이(가) .backward()나 torch.autograd를 호출합니다: 이 문제에서는 기울기를 "
-                  "직접 식으로 계산해야 합니다.",
-        },
-        "poly_inputs_changed": {
-            "en": "Calling poly_grads changed its inputs ({names}): compute on new tensors "
-                  "instead of updating x, y or coeffs in place (+=, *=, add_, ...).",
-            "ko": "poly_grads를 호출하자 입력({names})이 바뀌었습니다: x, y, coeffs를 제자리에서 "
-                  "바꾸지(+=, *=, add_ 등) 말고 새 텐서로 계산하세요.",
-        },
-        # misconceptions
-        "uses_autograd": {
-            "en": "this exercise computes the gradients by hand (the chain rule, written out); "
-                  "letting autograd do it (.backward(), torch.autograd.grad) is exercise 3.",
-            "ko": "이 문제는 기울기를 손으로(연쇄 법칙을 직접 풀어서) 계산하는 문제입니다. "
-                  "autograd(.backward(), torch.autograd.grad)에 맡기는 것은 3번 문제입니다.",
-        },
-        "poly_cubic_term": {
-            "en": "the cubic term is missing or wrong: y_pred = a + b*x + c*x**2 + d*x**3 has "
-                  "four coefficients, and grads needs all four, the last being "
-                  "sum(grad_y_pred * x**3).",
-            "ko": "3차 항이 빠졌거나 틀렸습니다: y_pred = a + b*x + c*x**2 + d*x**3에는 계수가 "
-                  "네 개이고, grads도 네 개가 모두 필요합니다. 마지막 값은 "
-                  "sum(grad_y_pred * x**3)입니다.",
-        },
-        "poly_derivative_in_x": {
-            "en": "a coefficient's gradient uses the derivative of its power of x: the loss "
-                  "depends on c through c * x**2, so dL/dc = sum(grad_y_pred * x**2), with x**2 "
-                  "itself (not its derivative 2*x); likewise dL/db = sum(grad_y_pred * x) and "
-                  "dL/dd = sum(grad_y_pred * x**3).",
-            "ko": "계수의 기울기에 x 거듭제곱의 도함수를 썼습니다: 손실은 c * x**2를 통해 c에 "
-                  "의존하므로 dL/dc = sum(grad_y_pred * x**2)입니다 (도함수 2*x가 아니라 x**2 그대로). "
-                  "마찬가지로 dL/db = sum(grad_y_pred * x), dL/dd = sum(grad_y_pred * x**3)입니다.",
-        },
-        "poly_coeffs_reversed": {
-            "en": "the coefficients are read in the wrong order: coeffs = [a, b, c, d] holds the "
-                  "constant term FIRST (y_pred = a + b*x + c*x**2 + d*x**3), unlike np.polyval, "
-                  "which puts the highest power first.",
-            "ko": "계수를 반대 순서로 읽었습니다: coeffs = [a, b, c, d]는 상수항이 맨 앞입니다 "
-                  "(y_pred = a + b*x + c*x**2 + d*x**3). 가장 높은 차수를 앞에 두는 np.polyval과 "
-                  "다릅니다.",
-        },
-        "poly_power_off_by_one": {
-            "en": "the powers of x are off by one: the coefficient coeffs[i] multiplies x**i "
-                  "(a with x**0 = 1, b with x, c with x**2, d with x**3), and its gradient is "
-                  "sum(grad_y_pred * x**i).",
-            "ko": "x의 거듭제곱 차수가 하나씩 어긋났습니다: 계수 coeffs[i]에는 x**i가 곱해집니다 "
-                  "(a에는 x**0 = 1, b에는 x, c에는 x**2, d에는 x**3). 그 기울기는 "
-                  "sum(grad_y_pred * x**i)입니다.",
-        },
-        "poly_residual_sign": {
-            "en": "the residual has the wrong sign: the derivative of (y_pred - y)**2 with "
-                  "respect to y_pred is 2 * (y_pred - y), not 2 * (y - y_pred); your grads "
-                  "point the opposite way.",
-            "ko": "잔차의 부호가 반대입니다: (y_pred - y)**2를 y_pred로 미분하면 "
-                  "2 * (y - y_pred)가 아니라 2 * (y_pred - y)입니다. grads의 방향이 반대로 "
-                  "나왔습니다.",
-        },
-    },
-    hints={
-        "en": ("Write it as in exercise 1, with tensor methods in place of NumPy's: x.mm(w1) or "
-               "x @ w1, h.clamp(min=0), w.t(), g.clone(); return loss.item() and tensors. For "
-               "poly_grads, compute y_pred from the four coefficients, then one sum per "
-               "coefficient.",
-               "h = x @ w1; h_relu = h.clamp(min=0); y_pred = h_relu @ w2; loss = "
-               "(y_pred - y).pow(2).sum().item(); grad_y_pred = 2 * (y_pred - y); grad_w2 = "
-               "h_relu.t() @ grad_y_pred; grad_h = (grad_y_pred @ w2.t()).clone(); "
-               "grad_h[h < 0] = 0; grad_w1 = x.t() @ grad_h. No .backward(), no in-place change "
-               "of x, y, w1, w2. For poly_grads: a, b, c, d = coeffs; y_pred = a + b*x + c*x**2 + "
-               "d*x**3; g = 2 * (y_pred - y); grads = torch.stack([g.sum(), (g*x).sum(), "
-               "(g*x**2).sum(), (g*x**3).sum()])."),
-        "ko": ("1번 문제처럼 쓰되 NumPy 대신 텐서 메서드를 쓰세요: x.mm(w1) 또는 x @ w1, "
-               "h.clamp(min=0), w.t(), g.clone(). 반환값은 loss.item()과 텐서입니다. "
-               "poly_grads는 네 계수로 y_pred를 계산한 뒤, 계수마다 합을 하나씩 구하면 됩니다.",
-               "h = x @ w1; h_relu = h.clamp(min=0); y_pred = h_relu @ w2; loss = "
-               "(y_pred - y).pow(2).sum().item(); grad_y_pred = 2 * (y_pred - y); grad_w2 = "
-               "h_relu.t() @ grad_y_pred; grad_h = (grad_y_pred @ w2.t()).clone(); "
-               "grad_h[h < 0] = 0; grad_w1 = x.t() @ grad_h. .backward()는 쓰지 말고, x, y, w1, w2를 "
-               "제자리에서 바꾸지 마세요. poly_grads: a, b, c, d = coeffs; y_pred = a + b*x + "
-               "c*x**2 + d*x**3; g = 2 * (y_pred - y); grads = torch.stack([g.sum(), "
-               "(g*x).sum(), (g*x**2).sum(), (g*x**3).sum()])."),
-    },
 )
 
 

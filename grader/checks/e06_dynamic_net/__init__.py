@@ -35,13 +35,15 @@ pair cells empty; random.seed(...) inside forward gives one depth on every call.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections import Counter
 from functools import lru_cache
 from math import lgamma, log, log1p
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.checks import modules_common as mc
 from grader.codec import TensorData
 from grader.exercise import Exercise, failed, passed, t
@@ -156,175 +158,15 @@ def weights_of(inputs, prefix: str = "") -> dict[str, np.ndarray]:
     return {k: inputs[prefix + k] for k in EXPECTED}
 
 
+ENTRY = course.entry("e06_dynamic_net")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e06_dynamic_net",
-    title={"en": "A dynamic net with weight sharing", "ko": "가중치를 공유하는 동적 신경망"},
-    names=("DynamicNet",),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        **mc.MESSAGES,
-        "depth_unmatched": {
-            "en": "{bad} of {total} outputs match none of the four possible networks (0, 1, 2 "
-                  "or 3 uses of middle_linear + ReLU, with the grader's weights); the first "
-                  "was call {call} of model {model}.",
-            "ko": "출력 {total}개 중 {bad}개가 가능한 네 가지 신경망(채점기의 가중치로 "
-                  "middle_linear + ReLU를 0, 1, 2, 3번 적용) 중 어느 것과도 맞지 않습니다. 처음은 "
-                  "{model}번째 모델의 {call}번째 호출이었습니다.",
-        },
-        "seen_as": {
-            "en": "That output is what {what} gives.",
-            "ko": "그 출력은 {what}의 결과와 같습니다.",
-        },
-        "depth_n": {"en": "depth {depth} (middle_linear + ReLU applied {depth} times)",
-                    "ko": "깊이 {depth} (middle_linear + ReLU를 {depth}번 적용)"},
-        "depth_n_no_relu": {
-            "en": "depth {depth} without the ReLU after middle_linear (h = middle_linear(h), "
-                  "{depth} times)",
-            "ko": "middle_linear 뒤의 ReLU 없이 깊이 {depth} (h = middle_linear(h)를 {depth}번)",
-        },
-        "depth_spread": {
-            "en": "Over {total} forward passes, each depth came up this often (depth: "
-                  "passes): {counts}. Each of 0, 1, 2, 3 should come up about equally often "
-                  "(here between {least} and {most} times).",
-            "ko": "순전파 {total}번에서 각 깊이가 나온 횟수(깊이: 횟수)는 {counts}입니다. 0, 1, 2, "
-                  "3이 각각 거의 같은 빈도로(여기서는 {least}번에서 {most}번 사이) 나와야 합니다.",
-        },
-        "depth_pairs": {
-            "en": "The depths follow a pattern: of {total} pairs of consecutive forward "
-                  "passes, each (depth, next depth) should come up about equally often (here "
-                  "at least {least} times), but these came up too rarely: {rare}.",
-            "ko": "깊이가 일정한 패턴을 따릅니다: 연속된 순전파 {total}쌍에서 (깊이, 다음 깊이)의 "
-                  "각 조합이 거의 같은 빈도로(여기서는 최소 {least}번) 나와야 하는데, 다음 조합이 "
-                  "너무 드물게 나왔습니다: {rare}.",
-        },
-        "large_depth_unmatched": {
-            "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
-                  "D_out={d_out}), call {call} gave an output that matches none of depths "
-                  "0 to 3 (with the grader's weights).",
-            "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 {call}번째 "
-                  "호출의 출력이 (채점기의 가중치로 계산한) 깊이 0~3 중 어느 것과도 맞지 "
-                  "않습니다.",
-        },
-        "large_gradients_wrong": {
-            "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
-                  "D_out={d_out}), after output.backward(upstream) on a depth-{depth} call "
-                  "(call {call}), the gradient of {param} is wrong.",
-            "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 깊이 "
-                  "{depth}인 호출({call}번째)의 output.backward(upstream) 후 {param}의 기울기가 "
-                  "틀렸습니다.",
-        },
-        "wrong_signature": {
-            "en": "DynamicNet must be built as DynamicNet(D_in, H, D_out) (the grader calls "
-                  "DynamicNet({d_in}, {h}, {d_out})), but its __init__ takes {signature}. Keep "
-                  "the given __init__ with input_linear, middle_linear and output_linear. The "
-                  "newer PyTorch tutorial's DynamicNet (a polynomial with parameters a, b, c, "
-                  "d, e and a random 4th/5th-order term) is a different model from this "
-                  "exercise's.",
-            "ko": "DynamicNet은 DynamicNet(D_in, H, D_out)으로 만들어야 하는데 (채점기는 "
-                  "DynamicNet({d_in}, {h}, {d_out})을 호출합니다) __init__이 {signature}을(를) "
-                  "받습니다. input_linear, middle_linear, output_linear를 만드는 주어진 __init__을 "
-                  "그대로 두세요. 최신 PyTorch 튜토리얼의 DynamicNet(파라미터 a, b, c, d, e와 "
-                  "무작위 4차/5차 항을 가진 다항식)은 이 문제의 모델과 다른 모델입니다.",
-        },
-        "no_depth_matched": {
-            "en": "Too few outputs matched a depth from 0 to 3 to tell which depths were "
-                  "drawn (see the check on outputs).",
-            "ko": "0~3 중 어느 깊이와 맞는 출력이 너무 적어서 어떤 깊이가 뽑혔는지 판단할 수 "
-                  "없습니다 (출력 검사를 보세요).",
-        },
-        "same_every_call": {
-            "en": "{constant} of {instances} models gave the same output on all {calls} calls: "
-                  "the depth must be drawn anew inside forward, on every call.",
-            "ko": "모델 {instances}개 중 {constant}개가 {calls}번의 호출에서 모두 같은 출력을 "
-                  "냈습니다: 깊이는 forward 안에서 호출할 때마다 새로 뽑아야 합니다.",
-        },
-        "gradients_wrong": {
-            "en": "After output.backward(upstream) on a depth-{depth} call (call {call} of model "
-                  "{model}), the gradient of {param} is wrong. A shared layer's gradient is the "
-                  "sum over all its uses; autograd adds them up when the same "
-                  "self.middle_linear is called each time.",
-            "ko": "깊이 {depth}인 호출({model}번째 모델의 {call}번째 호출)에서 "
-                  "output.backward(upstream) 후 {param}의 기울기가 틀렸습니다. 공유된 층의 기울기는 "
-                  "모든 사용에서 나온 기울기의 합이며, 매번 같은 self.middle_linear를 호출하면 "
-                  "autograd가 더해 줍니다.",
-        },
-        # misconceptions
-        "swapped_sizes": {
-            "en": "a layer got its sizes in the wrong order or the wrong size: "
-                  "nn.Linear(in_features, out_features), so input_linear = nn.Linear(D_in, H), "
-                  "middle_linear = nn.Linear(H, H), output_linear = nn.Linear(H, D_out).",
-            "ko": "층의 크기 순서나 값이 틀렸습니다: nn.Linear(in_features, out_features)이므로 "
-                  "input_linear = nn.Linear(D_in, H), middle_linear = nn.Linear(H, H), "
-                  "output_linear = nn.Linear(H, D_out)입니다.",
-        },
-        "extra_layers": {
-            "en": "the middle layers are separate copies (a ModuleList or several nn.Linear): "
-                  "weight sharing means the SAME self.middle_linear is applied each time.",
-            "ko": "가운데 층이 별개의 복사본입니다 (ModuleList나 여러 개의 nn.Linear): 가중치 "
-                  "공유란 매번 같은(SAME) self.middle_linear를 적용한다는 뜻입니다.",
-        },
-        "layer_in_forward": {
-            "en": "a new layer is created inside forward, so the repeated layer has fresh "
-                  "random weights and shares nothing with self.middle_linear.",
-            "ko": "forward 안에서 새 층을 만들고 있어서, 반복되는 층이 새 무작위 가중치를 갖고 "
-                  "self.middle_linear와 아무것도 공유하지 않습니다.",
-        },
-        "middle_relu_missing": {
-            "en": "the ReLU after middle_linear is missing: each repetition is "
-                  "h = relu(middle_linear(h)).",
-            "ko": "middle_linear 뒤의 ReLU가 빠졌습니다: 매 반복은 h = relu(middle_linear(h))입니다.",
-        },
-        "depth_range": {
-            "en": "the depth's range is off by one: random.randint(0, 3) includes both ends "
-                  "(0, 1, 2, 3), while range(4) and random.randrange(4) stop before 4.",
-            "ko": "깊이의 범위가 하나 어긋났습니다: random.randint(0, 3)은 양 끝(0, 1, 2, 3)을 "
-                  "포함하고, range(4)와 random.randrange(4)는 4 직전에서 멈춥니다.",
-        },
-        "depth_not_uniform": {
-            "en": "the four depths are not equally likely: draw the number of repetitions once, "
-                  "with random.randint(0, 3). A separate coin flip for each of three possible "
-                  "layers makes depths 1 and 2 three times as likely as 0 and 3.",
-            "ko": "네 가지 깊이가 같은 확률로 나오지 않습니다: 반복 횟수를 random.randint(0, 3)으로 "
-                  "한 번에 뽑으세요. 세 층 각각에 대해 따로 동전을 던지면 깊이 1과 2가 0과 3보다 세 배 "
-                  "자주 나옵니다.",
-        },
-        "depth_pattern": {
-            "en": "the depth is not drawn at random: it follows a fixed pattern (a counter, "
-                  "a cycle, a list gone through in order), so each call's depth can be told "
-                  "from the call before. Draw it with random.randint(0, 3) inside forward.",
-            "ko": "깊이를 무작위로 뽑지 않고 정해진 패턴(카운터, 순환, 차례로 도는 리스트)을 "
-                  "따르게 해서, 이전 호출로 다음 호출의 깊이를 알 수 있습니다. forward 안에서 "
-                  "random.randint(0, 3)으로 뽑으세요.",
-        },
-        "depth_fixed": {
-            "en": "the depth never changes: it must be drawn at random (0 to 3) on every call.",
-            "ko": "깊이가 전혀 바뀌지 않습니다: 호출할 때마다 0부터 3까지 무작위로 뽑아야 합니다.",
-        },
-        "depth_at_init": {
-            "en": "the depth is drawn once, when the model is built (in __init__), so each model "
-                  "keeps one depth for ever; draw it inside forward instead, on every call.",
-            "ko": "깊이를 모델을 만들 때(__init__에서) 한 번만 뽑아서, 모델마다 처음 뽑은 깊이를 "
-                  "계속 씁니다. 깊이는 forward 안에서 호출할 때마다 뽑으세요.",
-        },
-        "graph_cut": {
-            "en": "part of the computation is hidden from autograd (torch.no_grad(), .detach(), "
-                  ".data or a copy of the layer), so its parameters get no gradient.",
-            "ko": "계산의 일부가 autograd에서 가려져 있어서 (torch.no_grad(), .detach(), .data, "
-                  "층의 복사본) 그 파라미터가 기울기를 받지 못합니다.",
-        },
-    },
-    hints={
-        "en": ("forward is plain Python: draw the depth with random.randint(0, 3) inside "
-               "forward, then loop that many times over the SAME self.middle_linear.",
-               "h = torch.relu(self.input_linear(x)); for _ in range(random.randint(0, 3)): "
-               "h = torch.relu(self.middle_linear(h)); return self.output_linear(h). Create no "
-               "layer in forward and draw no depth in __init__."),
-        "ko": ("forward는 평범한 파이썬입니다: forward 안에서 random.randint(0, 3)으로 깊이를 "
-               "뽑고, 그 횟수만큼 같은(SAME) self.middle_linear를 반복해서 적용하세요.",
-               "h = torch.relu(self.input_linear(x)); for _ in range(random.randint(0, 3)): "
-               "h = torch.relu(self.middle_linear(h)); return self.output_linear(h). forward "
-               "안에서 층을 만들지 말고, __init__에서 깊이를 뽑지 마세요."),
-    },
 )
 
 

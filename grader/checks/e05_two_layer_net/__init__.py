@@ -14,9 +14,11 @@ Tolerance: mc.MODULE_RTOL, measured (see modules_common).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.checks import modules_common as mc
 from grader.exercise import Exercise, failed, passed, t
 from grader.judging import as_array, compare
@@ -55,90 +57,15 @@ def weights_of(inputs, prefix: str = "") -> dict[str, np.ndarray]:
     return {k: inputs[prefix + k] for k in EXPECTED}
 
 
+ENTRY = course.entry("e05_two_layer_net")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e05_two_layer_net",
-    title={"en": "The two-layer net as an nn.Module", "ko": "nn.Module로 만드는 2층 신경망"},
-    names=("TwoLayerNet",),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        **mc.MESSAGES,
-        "forward_wrong": {
-            "en": "With the grader's weights loaded, forward(x) differs from "
-                  "linear2(relu(linear1(x))).",
-            "ko": "채점기의 가중치를 불러온 상태에서 forward(x)가 linear2(relu(linear1(x)))와 "
-                  "다릅니다.",
-        },
-        "large_wrong": {
-            "en": "At the tutorial's sizes or larger (N={n} rows, D_in={d_in}, H={h}, "
-                  "D_out={d_out}), {what} differs from linear2(relu(linear1(x))).",
-            "ko": "튜토리얼 크기 이상(N={n}행, D_in={d_in}, H={h}, D_out={d_out})에서 {what}이(가) "
-                  "linear2(relu(linear1(x)))와 다릅니다.",
-        },
-        "gradients_wrong": {
-            "en": "After output.backward(upstream), the gradient of {param} differs from the one "
-                  "of linear2(relu(linear1(x))).",
-            "ko": "output.backward(upstream) 후 {param}의 기울기가 linear2(relu(linear1(x)))의 "
-                  "기울기와 다릅니다.",
-        },
-        # misconceptions
-        "layers_not_registered": {
-            "en": "a layer is missing when the model has just been built: nn.Module only "
-                  "sees submodules assigned as attributes in __init__ "
-                  "(self.linear1 = nn.Linear(...)) or held in nn.ModuleList/nn.ModuleDict. A "
-                  "layer kept in a plain Python list, a dict or a local variable is not "
-                  "registered, and one first created in forward does not exist yet when the "
-                  "weights are loaded (and would be a new, untrained layer on every call).",
-            "ko": "모델을 막 만든 시점에 층이 빠져 있습니다: nn.Module은 __init__에서 속성으로 지정한 "
-                  "하위 모듈(self.linear1 = nn.Linear(...))이나 nn.ModuleList/nn.ModuleDict에 담긴 "
-                  "것만 압니다. 일반 파이썬 리스트, 딕셔너리, 지역 변수에 둔 층은 등록되지 않고, "
-                  "forward에서 처음 만드는 층은 가중치를 불러올 때 아직 없습니다 (게다가 호출할 "
-                  "때마다 학습되지 않은 새 층이 됩니다).",
-        },
-        "relu_missing": {
-            "en": "the ReLU between the two layers is missing: without it the two linear layers "
-                  "collapse into one linear map.",
-            "ko": "두 층 사이의 ReLU가 빠졌습니다: ReLU가 없으면 두 선형 층은 하나의 선형 변환과 "
-                  "같아집니다.",
-        },
-        "relu_after_output": {
-            "en": "a ReLU is applied after linear2 as well: the output layer is linear, so "
-                  "predictions can be negative.",
-            "ko": "linear2 뒤에도 ReLU를 적용했습니다: 출력 층은 선형이어서 예측값이 음수일 수 "
-                  "있어야 합니다.",
-        },
-        "sigmoid_not_relu": {
-            "en": "the activation is a sigmoid; this network uses ReLU (torch.relu, F.relu, "
-                  "nn.ReLU or clamp(min=0)).",
-            "ko": "활성화 함수로 시그모이드를 썼습니다. 이 신경망은 ReLU(torch.relu, F.relu, "
-                  "nn.ReLU, clamp(min=0))를 씁니다.",
-        },
-        "layer_in_forward": {
-            "en": "a new nn.Linear is created inside forward: it gets fresh random weights on "
-                  "every call and is never trained. Build layers once in __init__.",
-            "ko": "forward 안에서 새 nn.Linear를 만들고 있습니다: 호출할 때마다 새 무작위 가중치를 "
-                  "갖고 학습되지도 않습니다. 층은 __init__에서 한 번만 만드세요.",
-        },
-        "swapped_sizes": {
-            "en": "a layer got its sizes in the wrong order or the wrong size: "
-                  "nn.Linear(in_features, out_features), so linear1 = nn.Linear(D_in, H) and "
-                  "linear2 = nn.Linear(H, D_out).",
-            "ko": "층의 크기 순서나 값이 틀렸습니다: nn.Linear(in_features, out_features)이므로 "
-                  "linear1 = nn.Linear(D_in, H), linear2 = nn.Linear(H, D_out)입니다.",
-        },
-    },
-    hints={
-        "en": ("Call super().__init__() first, then assign the two layers as attributes "
-               "(self.linear1, self.linear2) so that nn.Module registers them; forward only "
-               "uses them.",
-               "self.linear1 = nn.Linear(D_in, H); self.linear2 = nn.Linear(H, D_out); in "
-               "forward: return self.linear2(torch.relu(self.linear1(x))). No ReLU after "
-               "linear2, and no nn.Linear created inside forward."),
-        "ko": ("먼저 super().__init__()을 호출한 다음, nn.Module이 등록하도록 두 층을 속성"
-               "(self.linear1, self.linear2)으로 지정하세요. forward는 그 층들을 쓰기만 합니다.",
-               "self.linear1 = nn.Linear(D_in, H); self.linear2 = nn.Linear(H, D_out); forward에서는 "
-               "return self.linear2(torch.relu(self.linear1(x))). linear2 뒤에는 ReLU가 없고, "
-               "forward 안에서 nn.Linear를 만들지 않습니다."),
-    },
 )
 
 

@@ -23,9 +23,11 @@ on float32-inside / float64-inside / einsum / where variants: 0 on float32 input
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.exercise import Exercise, failed, passed, t
 from grader.judging import as_array, compare, kind_of
 
@@ -80,179 +82,15 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
+ENTRY = course.entry("e04_my_relu")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e04_my_relu",
-    title={"en": "ReLU as a custom autograd Function", "ko": "사용자 정의 autograd Function으로 만드는 ReLU"},
-    names=("MyReLU", "my_relu"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        "forward_wrong": {
-            "en": "MyReLU.apply(x) does not compute ReLU (max(x, 0) elementwise).",
-            "ko": "MyReLU.apply(x)가 ReLU(원소별 max(x, 0))를 계산하지 않습니다.",
-        },
-        "no_grad": {
-            "en": "After backward(), x.grad is None: MyReLU.backward must return the gradient "
-                  "with respect to the input (a tensor shaped like it).",
-            "ko": "backward() 후 x.grad가 None입니다: MyReLU.backward는 입력에 대한 기울기(입력과 "
-                  "같은 모양의 텐서)를 반환해야 합니다.",
-        },
-        "backward_wrong": {
-            "en": "The gradient returned by backward is wrong where the input is not 0 "
-                  "(the upstream gradient was {how}).",
-            "ko": "입력이 0이 아닌 곳에서 backward가 반환한 기울기가 틀렸습니다 (상위 기울기는 "
-                  "{how}).",
-        },
-        "upstream_random": {"en": "a random tensor, not all ones",
-                            "ko": "모두 1인 텐서가 아니라 무작위 텐서였습니다"},
-        "backward_at_zero": {
-            "en": "Where the input is exactly 0 the gradient must be 0 or the upstream gradient "
-                  "(either convention passes); got {got:.6g} at index {index}.",
-            "ko": "입력이 정확히 0인 곳의 기울기는 0 또는 상위 기울기여야 합니다 (둘 다 인정). "
-                  "위치 {index}에서 {got:.6g}이(가) 나왔습니다.",
-        },
-        "gradcheck_failed": {
-            "en": "torch.autograd.gradcheck (float64, inputs away from 0) failed: the analytical "
-                  "gradient of your backward differs from the numerical one.{detail}",
-            "ko": "torch.autograd.gradcheck(float64, 0에서 떨어진 입력)가 실패했습니다: backward의 "
-                  "해석적 기울기가 수치 기울기와 다릅니다.{detail}",
-        },
-        "grad_output_changed": {
-            "en": "backward changed grad_output in place: after backward() ran, the upstream "
-                  "gradient tensor the grader passed in held different values. Clone it first "
-                  "(grad_input = grad_output.clone()) and change the clone.",
-            "ko": "backward가 grad_output을 제자리(in-place)에서 바꿨습니다: backward()가 끝난 뒤 "
-                  "채점기가 넘겨준 상위 기울기 텐서의 값이 달라져 있었습니다. 먼저 복사한 뒤"
-                  "(grad_input = grad_output.clone()) 복사본을 바꾸세요.",
-        },
-        "input_changed": {
-            "en": "MyReLU changed its input x in place (forward or backward wrote into the tensor "
-                  "it was given or saved): x was different after my_relu(x) and backward(). "
-                  "Compute new tensors (input.clamp(min=0), grad_output.clone()) and never write "
-                  "into ctx.saved_tensors.",
-            "ko": "MyReLU가 입력 x를 제자리(in-place)에서 바꿨습니다 (forward나 backward가 받은 "
-                  "텐서나 저장한 텐서에 값을 썼습니다): my_relu(x)와 backward() 후 x가 달라져 "
-                  "있었습니다. 새 텐서를 만들어 계산하고(input.clamp(min=0), grad_output.clone()) "
-                  "ctx.saved_tensors에는 절대 쓰지 마세요.",
-        },
-        "alias_not_a_function": {
-            "en": "my_relu(x) returned {got}, not a tensor: my_relu must be the function "
-                  "MyReLU.apply (my_relu = MyReLU.apply), not the class or its forward.",
-            "ko": "my_relu(x)가 텐서가 아니라 {got}을(를) 반환했습니다: my_relu는 클래스나 forward가 "
-                  "아니라 함수 MyReLU.apply여야 합니다 (my_relu = MyReLU.apply).",
-        },
-        "twice_failed": {
-            "en": "Used twice in one graph (my_relu(x) and my_relu(-x), then one backward), "
-                  "MyReLU failed: {error}.",
-            "ko": "한 그래프에서 두 번 쓰자(my_relu(x)와 my_relu(-x) 후 backward 한 번) MyReLU가 "
-                  "실패했습니다: {error}.",
-        },
-        "twice_wrong": {
-            "en": "Used once, backward is right; used twice in one graph (my_relu(x) and "
-                  "my_relu(-x), then one backward), the gradients are wrong.",
-            "ko": "한 번 쓸 때는 backward가 맞지만, 한 그래프에서 두 번 쓰면(my_relu(x)와 "
-                  "my_relu(-x) 후 backward 한 번) 기울기가 틀립니다.",
-        },
-        "alias_not_custom": {
-            "en": "my_relu(x) does not go through MyReLU (its output's grad_fn is {grad_fn}): "
-                  "define my_relu = MyReLU.apply.",
-            "ko": "my_relu(x)가 MyReLU를 거치지 않습니다 (출력의 grad_fn이 {grad_fn}입니다): "
-                  "my_relu = MyReLU.apply로 정의하세요.",
-        },
-        "alias_wrong": {
-            "en": "my_relu(x) does not compute ReLU.",
-            "ko": "my_relu(x)가 ReLU를 계산하지 않습니다.",
-        },
-        "large_failed": {
-            "en": "On a large {dtype} input ({rows}x{cols}), MyReLU failed: {error}. It must "
-                  "work on inputs of any shape and size, not only the tutorial's.",
-            "ko": "큰 {dtype} 입력({rows}x{cols})에서 MyReLU가 실패했습니다: {error}. 튜토리얼의 "
-                  "크기만이 아니라 어떤 모양과 크기의 입력에서도 동작해야 합니다.",
-        },
-        "large_forward_wrong": {
-            "en": "On a large {dtype} input ({rows}x{cols}, values from {low:.3g} to "
-                  "{high:.3g}, exact zeros and values within 1e-6 to 1e-2 of 0 included), "
-                  "MyReLU.apply(x) is not max(x, 0): no threshold but 0, and no upper clip.",
-            "ko": "큰 {dtype} 입력({rows}x{cols}, 값은 {low:.3g}부터 {high:.3g}까지, 정확히 0인 "
-                  "값과 0에서 1e-6~1e-2 떨어진 값 포함)에서 MyReLU.apply(x)가 max(x, 0)이 "
-                  "아닙니다: 0 말고 다른 경계값도, 위쪽 자르기도 없어야 합니다.",
-        },
-        "large_backward_wrong": {
-            "en": "On a large {dtype} input ({rows}x{cols}, values from {low:.3g} to "
-                  "{high:.3g}, exact zeros and values within 1e-6 to 1e-2 of 0 included), "
-                  "the gradient is wrong: it must be grad_output wherever the input is > 0 "
-                  "(however small or large), and 0 where it is < 0.",
-            "ko": "큰 {dtype} 입력({rows}x{cols}, 값은 {low:.3g}부터 {high:.3g}까지, 정확히 0인 "
-                  "값과 0에서 1e-6~1e-2 떨어진 값 포함)에서 기울기가 틀렸습니다: 입력이 0보다 큰 "
-                  "곳에서는 (아무리 작거나 커도) grad_output, 0보다 작은 곳에서는 0이어야 합니다.",
-        },
-        # misconceptions
-        "mask_missing": {
-            "en": "the ReLU mask is never applied: backward returns grad_output unchanged, but "
-                  "ReLU passes no gradient where its input was negative.",
-            "ko": "ReLU 마스크가 적용되지 않았습니다: backward가 grad_output을 그대로 반환하지만, "
-                  "ReLU는 입력이 음수였던 곳으로는 기울기를 전달하지 않습니다.",
-        },
-        "mask_inverted": {
-            "en": "the mask is inverted: zero the gradient where the input is negative and keep "
-                  "it where the input is positive.",
-            "ko": "마스크가 반대입니다: 입력이 음수인 곳의 기울기를 0으로 하고 양수인 곳은 "
-                  "유지하세요.",
-        },
-        "mask_not_multiplied": {
-            "en": "backward returns the mask itself (the local derivative, 0 or 1) without "
-                  "multiplying it by grad_output: the chain rule needs "
-                  "grad_input = grad_output * (input > 0).",
-            "ko": "backward가 grad_output을 곱하지 않고 마스크(국소 도함수, 0 또는 1) 자체를 "
-                  "반환합니다: 연쇄 법칙에 따라 grad_input = grad_output * (input > 0)이어야 "
-                  "합니다.",
-        },
-        "relu_on_gradient": {
-            "en": "backward applies ReLU to the gradient (grad_output.clamp(min=0)): which "
-                  "entries pass depends on the sign of the INPUT saved in forward, not on the sign "
-                  "of grad_output; a negative upstream gradient where input > 0 must pass through.",
-            "ko": "backward가 기울기에 ReLU를 적용했습니다 (grad_output.clamp(min=0)): 어떤 원소가 "
-                  "통과하는지는 grad_output의 부호가 아니라 forward에서 저장한 입력의 부호로 정해집니다. "
-                  "input > 0인 곳에서는 음수인 상위 기울기도 그대로 통과해야 합니다.",
-        },
-        "input_in_place": {
-            "en": "the input tensor is modified in place (input[input < 0] = 0, input.clamp_(...)): "
-                  "it is the caller's x, and autograd's saved copy of it; ReLU must leave it "
-                  "as it was.",
-            "ko": "입력 텐서를 제자리에서 바꿨습니다 (input[input < 0] = 0, input.clamp_(...)): 그 "
-                  "텐서는 호출한 쪽의 x이자 autograd가 저장해 둔 값입니다. ReLU는 그것을 그대로 "
-                  "두어야 합니다.",
-        },
-        "state_outside_ctx": {
-            "en": "backward reads what forward kept outside ctx (a class attribute, a global): "
-                  "the second forward overwrites it before the first backward runs. Keep it on "
-                  "the ctx of that call: ctx.save_for_backward(input), then ctx.saved_tensors.",
-            "ko": "backward가 forward에서 ctx 밖(클래스 속성, 전역 변수)에 보관한 값을 읽습니다: 첫 "
-                  "번째 backward가 실행되기 전에 두 번째 forward가 그 값을 덮어씁니다. 그 호출의 "
-                  "ctx에 보관하세요: ctx.save_for_backward(input), 그다음 ctx.saved_tensors.",
-        },
-        "grad_output_in_place": {
-            "en": "writing into grad_output (grad_output[input < 0] = 0) looks harmless, since "
-                  "the gradient you return is right; but autograd may hand the same tensor to "
-                  "other parts of the graph, which then see your zeros.",
-            "ko": "grad_output에 직접 쓰는 것(grad_output[input < 0] = 0)은 반환하는 기울기가 맞으니 "
-                  "괜찮아 보이지만, autograd는 같은 텐서를 그래프의 다른 부분에도 넘겨줄 수 있어서 "
-                  "그쪽에서는 여러분이 넣은 0을 보게 됩니다.",
-        },
-    },
-    hints={
-        "en": ("In forward, keep what backward needs with ctx.save_for_backward(input); in "
-               "backward, read it back from ctx.saved_tensors. The gradient passes through "
-               "where input > 0 and is 0 where input < 0.",
-               "(input,) = ctx.saved_tensors; grad_input = grad_output.clone(); "
-               "grad_input[input < 0] = 0; return grad_input. Never write into grad_output "
-               "itself, and define my_relu = MyReLU.apply."),
-        "ko": ("forward에서 backward에 필요한 것을 ctx.save_for_backward(input)로 보관하고, "
-               "backward에서 ctx.saved_tensors로 다시 꺼내세요. 기울기는 input > 0인 곳에서는 "
-               "그대로 통과하고 input < 0인 곳에서는 0입니다.",
-               "(input,) = ctx.saved_tensors; grad_input = grad_output.clone(); "
-               "grad_input[input < 0] = 0; return grad_input. grad_output 자체에는 절대 쓰지 "
-               "말고, my_relu = MyReLU.apply로 정의하세요."),
-    },
 )
 
 

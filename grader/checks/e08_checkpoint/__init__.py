@@ -22,12 +22,14 @@ PROBE PLAN (all sizes and values drawn from the grader's seed):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import os
 from typing import Any
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.checks import checkpoint_file
 from grader.checks import reference_models as models
 from grader.exercise import Exercise, Skip, failed, passed, t
@@ -66,198 +68,15 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return data
 
 
+ENTRY = course.entry("e08_checkpoint")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e08_checkpoint",
-    title={"en": "Saving and resuming a checkpoint", "ko": "체크포인트 저장과 이어서 학습하기"},
-    names=("save_checkpoint", "load_checkpoint"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        "no_file": {
-            "en": "save_checkpoint(path, ...) wrote no file at `path`: save to exactly the "
-                  "path you are given (torch.save(checkpoint, path)).",
-            "ko": "save_checkpoint(path, ...)가 `path`에 파일을 쓰지 않았습니다: 전달받은 경로 "
-                  "그대로 저장하세요 (torch.save(checkpoint, path)).",
-        },
-        "not_weights_only": {
-            "en": "torch.load(path, weights_only=True) cannot read your checkpoint ({error}). "
-                  "Save only plain data, with torch.save: state dicts (dicts of tensors), "
-                  "numbers, strings.",
-            "ko": "torch.load(path, weights_only=True)로 체크포인트를 읽을 수 없습니다 "
-                  "({error}). torch.save로 평범한 데이터만 저장하세요: state dict(텐서 "
-                  "딕셔너리), 숫자, 문자열.",
-        },
-        "holds_objects": {
-            "en": "The checkpoint holds whole objects ({objects}), not their state dicts.",
-            "ko": "체크포인트에 state dict가 아니라 객체 전체({objects})가 들어 있습니다.",
-        },
-        "map_location_default": {
-            "en": "load_checkpoint's map_location defaults to {got}; the contract's default is "
-                  "\"cpu\" (a checkpoint saved on a GPU must load on a machine without one).",
-            "ko": "load_checkpoint의 map_location 기본값이 {got}입니다. 계약의 기본값은 \"cpu\"입니다 "
-                  "(GPU에서 저장한 체크포인트도 GPU가 없는 컴퓨터에서 불러올 수 있어야 합니다).",
-        },
-        "model_not_restored": {
-            "en": "After load_checkpoint(path, model, optimizer) the model's parameters are not "
-                  "the saved ones.",
-            "ko": "load_checkpoint(path, model, optimizer) 후 모델의 파라미터가 저장한 값이 "
-                  "아닙니다.",
-        },
-        "resume_differs": {
-            "en": "Training resumed from the checkpoint (fresh model and fresh SGD with "
-                  "momentum, then load_checkpoint) does not continue as the uninterrupted run "
-                  "does.",
-            "ko": "체크포인트에서 이어서 학습한 결과(새 모델과 모멘텀을 쓰는 새 SGD에 "
-                  "load_checkpoint)가 중단 없이 학습한 결과와 다릅니다.",
-        },
-        "epoch_not_int": {
-            "en": "load_checkpoint should return the epoch as an int (int(...)); got {got}.",
-            "ko": "load_checkpoint는 에포크를 int로 반환해야 합니다 (int(...)). {got}이(가) "
-                  "나왔습니다.",
-        },
-        "epoch_wrong": {
-            "en": "save_checkpoint was given epoch={expected}, but load_checkpoint returned "
-                  "{got}: return the epoch that was saved.",
-            "ko": "save_checkpoint에 epoch={expected}을(를) 넘겼는데 load_checkpoint가 {got}을(를) "
-                  "반환했습니다: 저장한 에포크를 그대로 반환하세요.",
-        },
-        "pathlike_failed": {
-            "en": "With a pathlib.Path instead of a str, the model did not come back as saved.",
-            "ko": "경로를 str 대신 pathlib.Path로 주었더니 모델이 저장한 대로 복원되지 "
-                  "않았습니다.",
-        },
-        "on_cpu_after_load": {
-            "en": "After loading with map_location=\"cpu\", these are not on the CPU: {what}.",
-            "ko": "map_location=\"cpu\"로 불러온 뒤에도 다음이 CPU에 있지 않습니다: {what}.",
-        },
-        "unreadable_file": {
-            "en": "The grader cannot read your checkpoint file ({error}). Save one "
-                  "dict of state dicts and the epoch with torch.save(checkpoint, path), with "
-                  "torch.save's default settings.",
-            "ko": "채점기가 체크포인트 파일을 읽을 수 없습니다 ({error}). state dict와 에포크를 "
-                  "담은 딕셔너리 하나를 torch.save(checkpoint, path)로, torch.save의 기본 설정 "
-                  "그대로 저장하세요.",
-        },
-        "file_too_big": {
-            "en": "The checkpoint file has {size} bytes, more than the grader reads ({limit}): "
-                  "save the state dicts and the epoch, nothing else.",
-            "ko": "체크포인트 파일이 {size}바이트로, 채점기가 읽는 한도({limit})보다 큽니다: state "
-                  "dict와 에포크만 저장하세요.",
-        },
-        "weights_not_in_file": {
-            "en": "The checkpoint file does not hold the model's weights as they were when "
-                  "saved: {names} not found in it. Save model.state_dict() as it is.",
-            "ko": "체크포인트 파일에 저장할 때의 모델 가중치가 없습니다: {names}을(를) 찾을 수 "
-                  "없습니다. model.state_dict()를 그대로 저장하세요.",
-        },
-        "not_exact_in_file": {
-            "en": "The checkpoint file holds {what} only approximately ({dtype}, off by up to "
-                  "{err:.3g}): a checkpoint must keep every value exactly, bit for bit. Save "
-                  "the tensors as they are (no .half(), .bfloat16(), rounding or conversion).",
-            "ko": "체크포인트 파일에 {what}이(가) 근사값으로만 들어 있습니다 ({dtype}, 최대 "
-                  "{err:.3g} 차이): 체크포인트는 모든 값을 비트 하나까지 정확히 보존해야 합니다. "
-                  "텐서를 그대로 저장하세요 (.half(), .bfloat16(), 반올림, 변환 금지).",
-        },
-        "label_momentum_buffers": {"en": "the momentum buffers of {names}",
-                                   "ko": "{names}의 모멘텀 버퍼"},
-        "not_exact": {
-            "en": "{label}: not exactly the saved values (off by up to {err:.3g}): loading must "
-                  "restore what was saved bit for bit.",
-            "ko": "{label}: 저장한 값과 정확히 같지 않습니다 (최대 {err:.3g} 차이): 불러오기는 "
-                  "저장한 값을 비트 하나까지 그대로 복원해야 합니다.",
-        },
-        "label_moved": {"en": "{when}: how far {name} moved",
-                        "ko": "{when}: {name}이(가) 움직인 거리"},
-        "moved_off": {
-            "en": "{label}: off by {rel:.2g} of the expected distance (relative, over all "
-                  "its elements).",
-            "ko": "{label}: 기대한 거리에서 {rel:.2g}만큼 (모든 원소에 대해 상대적으로) "
-                  "벗어났습니다.",
-        },
-        "model_only_with_optimizer": {
-            "en": "load_checkpoint restores the model only when an optimizer is given: "
-                  "load_checkpoint(path, model) must restore the model too (only the "
-                  "optimizer's part is skipped when optimizer is None).",
-            "ko": "load_checkpoint가 옵티마이저가 주어졌을 때만 모델을 복원합니다: "
-                  "load_checkpoint(path, model)도 모델을 복원해야 합니다 (optimizer가 None일 "
-                  "때는 옵티마이저 부분만 건너뜁니다).",
-        },
-        # misconceptions
-        "precision_lost": {
-            "en": "values lose precision on the way through the file: stored as half or "
-                  "bfloat16, or rounded. A checkpoint must give back exactly what was saved "
-                  "(resumed training then continues exactly as if never stopped): save "
-                  "model.state_dict() and optimizer.state_dict() as they are.",
-            "ko": "값이 파일을 거치며 정밀도를 잃습니다: half나 bfloat16으로 저장하거나 "
-                  "반올림했습니다. 체크포인트는 저장한 값을 정확히 돌려줘야 합니다 (그래야 이어서 "
-                  "학습해도 멈춘 적이 없는 것처럼 똑같이 이어집니다): model.state_dict()와 "
-                  "optimizer.state_dict()를 그대로 저장하세요.",
-        },
-        "pickled_model": {
-            "en": "torch.save(model) pickles the object itself: loading it runs pickled code "
-                  "and needs the very same class at the same import path. Save "
-                  "model.state_dict() and optimizer.state_dict() instead, and restore them "
-                  "with load_state_dict.",
-            "ko": "torch.save(model)는 객체 자체를 피클합니다: 불러올 때 피클된 코드가 실행되고, "
-                  "똑같은 클래스가 같은 import 경로에 있어야 합니다. 대신 model.state_dict()와 "
-                  "optimizer.state_dict()를 저장하고 load_state_dict로 복원하세요.",
-        },
-        "optimizer_state_missing": {
-            "en": "the optimizer's state is not saved or not restored: SGD with momentum keeps "
-                  "a momentum buffer per parameter, and a fresh optimizer starts from zero. "
-                  "Save optimizer.state_dict() and, when an optimizer is given, call "
-                  "optimizer.load_state_dict(...).",
-            "ko": "옵티마이저 상태를 저장하지 않았거나 복원하지 않았습니다: 모멘텀을 쓰는 SGD는 "
-                  "파라미터마다 모멘텀 버퍼를 갖고 있고, 새 옵티마이저는 0에서 시작합니다. "
-                  "optimizer.state_dict()를 저장하고, 옵티마이저가 주어지면 "
-                  "optimizer.load_state_dict(...)를 호출하세요.",
-        },
-        "live_state": {
-            "en": "the model came back as the original is now, after training went on, not as "
-                  "it was when saved: the checkpoint keeps references to the live tensors or "
-                  "objects (in memory) instead of a copy. Write everything to the file with "
-                  "torch.save and read it back from the file with torch.load.",
-            "ko": "모델이 저장할 때의 상태가 아니라, 학습이 계속된 뒤 원본의 지금 상태로 "
-                  "돌아왔습니다: 체크포인트가 복사본 대신 살아 있는 텐서나 객체에 대한 참조를 "
-                  "(메모리에) 들고 있습니다. torch.save로 모든 것을 파일에 쓰고 torch.load로 "
-                  "파일에서 읽으세요.",
-        },
-        "load_not_in_place": {
-            "en": "loading must restore the model you are given, in place: "
-                  "model.load_state_dict(checkpoint[...]) (and optimizer.load_state_dict(...)). "
-                  "These leave the caller's model as it was: updating the dict that "
-                  "model.state_dict() returns (it is a new dict, not the model), building or "
-                  "copying a new model inside load_checkpoint, and load_state_dict(..., "
-                  "strict=False) on a dict whose keys are not the model's (strict=False ignores "
-                  "every key that does not match).",
-            "ko": "불러오기는 전달받은 모델을 그 자리에서 복원해야 합니다: "
-                  "model.load_state_dict(checkpoint[...]) (옵티마이저는 "
-                  "optimizer.load_state_dict(...)). 다음은 모두 호출한 쪽의 모델을 그대로 둡니다: "
-                  "model.state_dict()가 반환한 딕셔너리를 update하기(모델이 아니라 새로 만든 "
-                  "딕셔너리입니다), load_checkpoint 안에서 새 모델을 만들거나 복사하기, 키가 모델의 "
-                  "키와 다른 딕셔너리에 load_state_dict(..., strict=False) 쓰기(strict=False는 맞지 "
-                  "않는 키를 모두 무시합니다).",
-        },
-    },
-    hints={
-        "en": ("Save one dict: the model's state_dict(), the optimizer's state_dict() and the "
-               "epoch. Loading reads it back and calls load_state_dict on the objects you are "
-               "given.",
-               "save: torch.save({\"model\": model.state_dict(), \"optimizer\": "
-               "optimizer.state_dict(), \"epoch\": int(epoch)}, path). load: checkpoint = "
-               "torch.load(path, map_location=map_location, weights_only=True); "
-               "model.load_state_dict(checkpoint[\"model\"]); if optimizer is not None: "
-               "optimizer.load_state_dict(checkpoint[\"optimizer\"]); return "
-               "int(checkpoint[\"epoch\"])."),
-        "ko": ("딕셔너리 하나에 모델의 state_dict(), 옵티마이저의 state_dict(), 에포크를 담아 "
-               "저장하세요. 불러올 때는 그것을 읽어 전달받은 객체에 load_state_dict를 "
-               "호출합니다.",
-               "저장: torch.save({\"model\": model.state_dict(), \"optimizer\": "
-               "optimizer.state_dict(), \"epoch\": int(epoch)}, path). 불러오기: checkpoint = "
-               "torch.load(path, map_location=map_location, weights_only=True); "
-               "model.load_state_dict(checkpoint[\"model\"]); if optimizer is not None: "
-               "optimizer.load_state_dict(checkpoint[\"optimizer\"]); return "
-               "int(checkpoint[\"epoch\"])."),
-    },
 )
 
 

@@ -33,11 +33,13 @@ values are compared exactly.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Any
 
 import numpy as np
 
-from grader import hookimpl
+from grader import course, hookimpl
 from grader.codec import TensorData
 from grader.exercise import Exercise, failed, passed, t
 from grader.judging import as_array, compare, compare_named, is_real_number, kind_of
@@ -148,264 +150,15 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return {key: value.copy() for key, value in _INPUTS[seed].items()}
 
 
+ENTRY = course.entry("e09_linear_regression")
+TEXTS = Path(__file__).parent / "texts"
+
 EXERCISE = Exercise(
-    name="e09_linear_regression",
-    title={"en": "The PyTorch workflow: linear regression",
-           "ko": "PyTorch 작업 흐름: 선형 회귀"},
-    names=("make_line_data", "split_data", "LinearRegressionModel", "fit",
-           "manual_gradient_descent"),
+    name=ENTRY.name,
+    title={"en": ENTRY.title},
+    names=ENTRY.names,
+    texts=TEXTS,
     make_inputs=make_inputs,
-    messages={
-        "not_a_pair": {
-            "en": "{label} should return a pair {what}; got {got}.",
-            "ko": "{label}은(는) {what} 쌍을 반환해야 하는데 {got}이(가) 나왔습니다.",
-        },
-        "not_four": {
-            "en": "split_data should return (X_train, y_train, X_test, y_test); got {got}.",
-            "ko": "split_data는 (X_train, y_train, X_test, y_test)를 반환해야 하는데 {got}이(가) "
-                  "나왔습니다.",
-        },
-        "line_dtype": {
-            "en": "{label} should be a float32 tensor of shape (N, 1); got {got}.",
-            "ko": "{label}은(는) 모양이 (N, 1)인 float32 텐서여야 하는데 {got}이(가) 나왔습니다.",
-        },
-        "not_a_module": {
-            "en": "LinearRegressionModel() should be an nn.Module; got {got}.",
-            "ko": "LinearRegressionModel()은 nn.Module이어야 하는데 {got}이(가) 나왔습니다.",
-        },
-        "model_parameters": {
-            "en": "The model's parameters should be exactly `weights` and `bias`, each of "
-                  "shape (1,); model.named_parameters() gives {got}.",
-            "ko": "모델의 파라미터는 정확히 `weights`와 `bias`, 각각 모양 (1,)이어야 하는데 "
-                  "model.named_parameters()가 {got}을(를) 줍니다.",
-        },
-        "model_dtype": {
-            "en": "The model's parameters are {got}; nn.Parameter(torch.randn(1)) makes "
-                  "float32 ones (no dtype=torch.float64, no .double()).",
-            "ko": "모델의 파라미터가 {got}입니다. nn.Parameter(torch.randn(1))는 float32 "
-                  "파라미터를 만듭니다 (dtype=torch.float64나 .double()을 쓰지 마세요).",
-        },
-        "model_init": {
-            "en": "After torch.manual_seed(s), the model's first values are {got}; "
-                  "nn.Parameter(torch.randn(1)) twice gives {expected}.",
-            "ko": "torch.manual_seed(s) 후 모델의 처음 값이 {got}입니다. "
-                  "nn.Parameter(torch.randn(1))를 두 번 하면 {expected}입니다.",
-        },
-        "losses_not_floats": {
-            "en": "{label}: each loss should be a Python float (loss.item()); element {index} "
-                  "is {got}.",
-            "ko": "{label}: 손실은 각각 Python float(loss.item())여야 하는데 {index}번째 원소가 "
-                  "{got}입니다.",
-        },
-        "train_forward_not_train_mode": {
-            "en": "The training forward pass ran in eval mode in {count} of {total} epochs: "
-                  "call model.train() at the start of every epoch (the test step's "
-                  "model.eval() stays on until then).",
-            "ko": "{total}번의 에포크 중 {count}번 학습 순전파가 eval 모드에서 실행되었습니다: "
-                  "매 에포크 시작에 model.train()을 호출하세요 (테스트 단계의 model.eval()은 "
-                  "그때까지 유지됩니다).",
-        },
-        "no_training_forward": {
-            "en": "fit never ran the model on X_train with gradients on.",
-            "ko": "fit이 기울기를 켠 채 X_train으로 모델을 한 번도 실행하지 않았습니다.",
-        },
-        "no_test_forward": {
-            "en": "fit never ran the model on X_test: compute the test loss every epoch.",
-            "ko": "fit이 X_test로 모델을 한 번도 실행하지 않았습니다: 매 에포크 테스트 손실을 "
-                  "계산하세요.",
-        },
-        "test_in_train_mode": {
-            "en": "The test loss was computed in training mode ({count} of {total} test "
-                  "passes): call model.eval() before the test forward pass.",
-            "ko": "테스트 손실을 학습 모드에서 계산했습니다 (테스트 {total}번 중 {count}번): "
-                  "테스트 순전파 전에 model.eval()을 호출하세요.",
-        },
-        "test_no_grad_not_inference": {
-            "en": "The test loss runs under torch.no_grad(): no graph, but the exercise asks "
-                  "for torch.inference_mode() (stricter and faster).",
-            "ko": "테스트 손실을 torch.no_grad() 안에서 계산합니다: 그래프는 만들지 않지만 "
-                  "이 문제는 torch.inference_mode()를 요구합니다 (더 엄격하고 빠릅니다).",
-        },
-        "w_not_number": {
-            "en": "manual_gradient_descent should return w as a float; got {got}.",
-            "ko": "manual_gradient_descent는 w를 float로 반환해야 하는데 {got}이(가) "
-                  "나왔습니다.",
-        },
-        "gd_losses_not_numbers": {
-            "en": "manual_gradient_descent's losses should be a list of floats; element "
-                  "{index} is {got}.",
-            "ko": "manual_gradient_descent의 losses는 float 리스트여야 하는데 {index}번째 "
-                  "원소가 {got}입니다.",
-        },
-        "label_train_losses": {"en": "train_losses", "ko": "train_losses"},
-        "label_test_losses": {"en": "test_losses", "ko": "test_losses"},
-        "label_other_run": {
-            "en": "fit(..., epochs={epochs}, learning_rate={rate:.4g}): {name}",
-            "ko": "fit(..., epochs={epochs}, learning_rate={rate:.4g}): {name}",
-        },
-        "when_after_fit": {"en": "after fit", "ko": "fit 후"},
-        # misconceptions
-        "not_a_column": {
-            "en": "X should be a column of shape (N, 1), one row per sample: "
-                  "torch.arange(...).unsqueeze(dim=1).",
-            "ko": "X는 샘플마다 한 행인 (N, 1) 모양의 열이어야 합니다: "
-                  "torch.arange(...).unsqueeze(dim=1).",
-        },
-        "tutorial_constants": {
-            "en": "make_line_data gives the tutorial's line whatever its arguments: use "
-                  "weight, bias, start, end and step as given.",
-            "ko": "make_line_data가 인자와 상관없이 튜토리얼의 직선을 만듭니다: weight, bias, "
-                  "start, end, step을 받은 그대로 쓰세요.",
-        },
-        "shuffled_split": {
-            "en": "the rows are shuffled before the split; here the split keeps the order "
-                  "(the first rows train, the last ones test), as the contract says.",
-            "ko": "나누기 전에 행을 섞었습니다. 이 문제의 나누기는 순서를 유지합니다 (앞쪽 행이 "
-                  "학습용, 뒤쪽 행이 테스트용).",
-        },
-        "split_off_by_one": {
-            "en": "the split point is one row off: it is int(train_fraction * len(X)) "
-                  "(int rounds down; round() and math.ceil do not).",
-            "ko": "나누는 지점이 한 행 어긋났습니다: int(train_fraction * len(X))입니다 "
-                  "(int는 내림이고 round()와 math.ceil은 그렇지 않습니다).",
-        },
-        "split_order_swapped": {
-            "en": "the four parts come back in another order (scikit-learn's X_train, "
-                  "X_test, y_train, y_test?); here it is X_train, y_train, X_test, y_test.",
-            "ko": "네 부분의 순서가 다릅니다 (scikit-learn의 X_train, X_test, y_train, "
-                  "y_test?). 이 문제는 X_train, y_train, X_test, y_test 순서입니다.",
-        },
-        "ignores_train_fraction": {
-            "en": "train_fraction is ignored (0.8 is used whatever is given).",
-            "ko": "train_fraction을 무시하고 항상 0.8을 씁니다.",
-        },
-        "plain_tensor_not_parameter": {
-            "en": "weights and bias are plain tensors, not nn.Parameter: a module registers "
-                  "only Parameters (and submodules), so model.parameters() and the optimizer "
-                  "never see them. Wrap them: nn.Parameter(torch.randn(1)).",
-            "ko": "weights와 bias가 nn.Parameter가 아니라 일반 텐서입니다: 모듈은 Parameter"
-                  "(와 하위 모듈)만 등록하므로 model.parameters()와 옵티마이저가 보지 "
-                  "못합니다. nn.Parameter(torch.randn(1))로 감싸세요.",
-        },
-        "mse_not_l1": {
-            "en": "the loss is the mean squared error (nn.MSELoss); this workflow uses the "
-                  "mean absolute error, nn.L1Loss().",
-            "ko": "손실이 평균 제곱 오차(nn.MSELoss)입니다. 이 작업 흐름은 평균 절대 오차 "
-                  "nn.L1Loss()를 씁니다.",
-        },
-        "abs_of_mean": {
-            "en": "the absolute value is taken of the mean error, (y_pred - y).mean().abs(), "
-                  "so errors of opposite signs cancel; L1 is the mean of the absolute errors, "
-                  "nn.L1Loss() or (y_pred - y).abs().mean().",
-            "ko": "평균 오차의 절댓값 (y_pred - y).mean().abs()을 써서 부호가 다른 오차가 "
-                  "상쇄됩니다. L1은 절대 오차의 평균입니다: nn.L1Loss() 또는 "
-                  "(y_pred - y).abs().mean().",
-        },
-        "grads_accumulate": {
-            "en": "the gradients are never zeroed: loss.backward() ADDS into .grad, so each "
-                  "epoch's step also applies every earlier gradient. Call "
-                  "optimizer.zero_grad() every epoch, before loss.backward().",
-            "ko": "기울기를 0으로 만들지 않습니다: loss.backward()는 .grad에 더하므로 매 에포크의 "
-                  "step이 이전 기울기까지 모두 적용합니다. 매 에포크 loss.backward() 전에 "
-                  "optimizer.zero_grad()를 호출하세요.",
-        },
-        "loss_after_update": {
-            "en": "train_losses[t] must be the loss of epoch t's forward pass, before "
-                  "optimizer.step(); yours is measured after the update.",
-            "ko": "train_losses[t]는 optimizer.step() 이전, t번째 에포크 순전파의 손실이어야 "
-                  "하는데 갱신 후에 쟀습니다.",
-        },
-        "test_before_step": {
-            "en": "the test loss is measured before the epoch's update; it belongs after "
-                  "optimizer.step(), on the model as it is at the end of the epoch.",
-            "ko": "테스트 손실을 그 에포크의 갱신 전에 쟀습니다. optimizer.step() 뒤, 에포크가 "
-                  "끝난 모델로 재야 합니다.",
-        },
-        "ignores_learning_rate": {
-            "en": "the learning_rate argument is ignored (a fixed rate is used).",
-            "ko": "learning_rate 인자를 무시하고 고정된 값을 씁니다.",
-        },
-        "ignores_epochs": {
-            "en": "the epochs argument is ignored (a fixed number of epochs runs).",
-            "ko": "epochs 인자를 무시하고 고정된 횟수만큼 학습합니다.",
-        },
-        "test_loss_with_grad": {
-            "en": "the test loss is computed with gradient tracking on, so a graph is built "
-                  "for nothing: wrap the test step in `with torch.inference_mode():`.",
-            "ko": "테스트 손실을 기울기 추적을 켠 채 계산해서 쓸데없이 그래프가 만들어집니다: "
-                  "테스트 단계를 `with torch.inference_mode():`로 감싸세요.",
-        },
-        "test_loss_in_train_mode": {
-            "en": "testing needs model.eval(): in training mode, layers such as Dropout and "
-                  "BatchNorm behave as in training, so the test loss measures something else "
-                  "(this model has none, but the habit matters).",
-            "ko": "테스트에는 model.eval()이 필요합니다: 학습 모드에서는 Dropout, BatchNorm 같은 "
-                  "층이 학습할 때처럼 동작해서 테스트 손실이 다른 것을 재게 됩니다 (이 모델에는 "
-                  "그런 층이 없지만 습관이 중요합니다).",
-        },
-        "train_mode_not_restored": {
-            "en": "model.eval() stays on until model.train() is called: after the first "
-                  "test step, training ran in eval mode. Call model.train() at the top of "
-                  "each epoch.",
-            "ko": "model.eval()은 model.train()을 부를 때까지 유지됩니다: 첫 테스트 단계 후 "
-                  "학습이 eval 모드에서 실행되었습니다. 매 에포크 맨 앞에서 model.train()을 "
-                  "호출하세요.",
-        },
-        "gradient_missing_two": {
-            "en": "dJ/dw is missing its factor 2: the derivative of (w*x - y)**2 is "
-                  "2 * x * (w*x - y).",
-            "ko": "dJ/dw에 2가 빠졌습니다: (w*x - y)**2의 도함수는 2 * x * (w*x - y)입니다.",
-        },
-        "gradient_sum_not_mean": {
-            "en": "dJ/dw is the SUM over the points, not the mean: np.dot(2 * x, y_pred - y) "
-                  "is already one number, and .mean() of one number changes nothing. Divide "
-                  "by len(x), or take np.mean(2 * x * (y_pred - y)).",
-            "ko": "dJ/dw가 평균이 아니라 합(SUM)입니다: np.dot(2 * x, y_pred - y)는 이미 숫자 "
-                  "하나이고, 숫자 하나의 .mean()은 아무것도 바꾸지 않습니다. len(x)로 나누거나 "
-                  "np.mean(2 * x * (y_pred - y))를 쓰세요.",
-        },
-        "gd_loss_after_update": {
-            "en": "losses[t] must be the loss before update t; yours is measured after it.",
-            "ko": "losses[t]는 t번째 갱신 전의 손실이어야 하는데 갱신 후에 쟀습니다.",
-        },
-        "w_not_zero": {
-            "en": "w does not start at 0.0: the first loss is not mean(y ** 2). Start from "
-                  "w = 0.0, as the contract says.",
-            "ko": "w가 0.0에서 시작하지 않습니다: 첫 손실이 mean(y ** 2)가 아닙니다. 약속대로 "
-                  "w = 0.0에서 시작하세요.",
-        },
-        "gd_ignores_learning_rate": {
-            "en": "the learning_rate argument is ignored (0.01 is used whatever is given).",
-            "ko": "learning_rate 인자를 무시하고 항상 0.01을 씁니다.",
-        },
-        "gd_ignores_steps": {
-            "en": "the steps argument is ignored (20 steps run whatever is given).",
-            "ko": "steps 인자를 무시하고 항상 20번 갱신합니다.",
-        },
-    },
-    hints={
-        "en": ("Follow the tutorial's workflow, one function per stage: data, split, model, "
-               "fit. In fit, the order per epoch is train(), forward, loss, record, "
-               "zero_grad, backward, step, then eval() and the test loss without gradients. "
-               "By hand: the derivative of the mean of squares is the mean of the "
-               "derivatives.",
-               "make_line_data: torch.arange(start, end, step).unsqueeze(dim=1). split_data: "
-               "slice at int(train_fraction * len(X)). The model: two nn.Parameter "
-               "attributes. fit: nn.L1Loss(), torch.optim.SGD(model.parameters(), "
-               "lr=learning_rate), loss.item() into each list; the test loss under torch."
-               "inference_mode(). manual_gradient_descent: w = 0.0; per step record "
-               "np.mean((w * x - y) ** 2) first, then update w with its derivative."),
-        "ko": ("튜토리얼의 작업 흐름을 단계마다 함수 하나로 따라가세요: 데이터, 나누기, 모델, "
-               "fit. fit의 에포크 순서는 train(), 순전파, 손실, 기록, zero_grad, backward, "
-               "step, 그다음 eval()과 기울기 없는 테스트 손실입니다. 직접 계산할 때: 제곱의 "
-               "평균의 도함수는 도함수의 평균입니다.",
-               "make_line_data: torch.arange(start, end, step).unsqueeze(dim=1). split_data: "
-               "int(train_fraction * len(X))에서 자르기. 모델: nn.Parameter 속성 두 개. fit: "
-               "nn.L1Loss(), torch.optim.SGD(model.parameters(), lr=learning_rate), 각 "
-               "리스트에 loss.item(); 테스트 손실은 torch.inference_mode() 안에서. "
-               "manual_gradient_descent: w = 0.0; 단계마다 먼저 np.mean((w * x - y) ** 2)를 "
-               "기록하고, 그 도함수로 w를 갱신."),
-    },
 )
 
 

@@ -41,7 +41,7 @@ REFERENCE_LIMITS = Limits(timeout=120.0, memory_mb=8192)
 class Options:
     seed: int = DEFAULT_SEED
     lang: str = "en"
-    hints: bool = False
+    hints: bool | str = False     # --hints: False (level 1), "next" or "all"
     only: tuple[str, ...] = ()
     jobs: int = 2
     limits: Limits = field(default_factory=Limits)
@@ -505,8 +505,9 @@ def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> t
     kind = error.get("type", "Exception")
     message = _short(error.get("message", ""))
     if kind == "NotImplementedError":
+        from grader.todos import todo_in  # a stub's TODO, in the report's language
         return "failed", t("not_implemented", name=error.get("function") or name_hint,
-                           todo=message)
+                           todo=todo_in(options.lang, error.get("message", "")) or message)
     if kind == "SystemExit":
         return "error", t("exited", message=message or "no code")
     if _out_of_memory(error):
@@ -525,8 +526,10 @@ def _load_error_text(error: dict[str, Any], source_path: str, options: Options) 
     if _out_of_memory(error):
         return t("memory", limit=options.limits.memory_mb, message=_short(error.get("message", "")))
     if error.get("type") == "NotImplementedError":
+        from grader.todos import todo_in  # a stub's TODO, in the report's language
         return t("not_implemented", name=error.get("function") or file,
-                 todo=_short(error.get("message", "")))
+                 todo=todo_in(options.lang, error.get("message", ""))
+                 or _short(error.get("message", "")))
     return t("load_error", file=file, type=error.get("type"), line=error.get("line", "?"),
              message=_short(error.get("message", "")))
 
@@ -611,7 +614,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                        else result(c, status, [line]) for c in exercise.checks)
         return ExerciseResult(exercise.name, title, checks,
                               summary=render_lines([summary or line], lang, catalogs),
-                              hint=_hint(exercise, options, failed=True),
+                              hint=_hint(exercise, options, failed=True, source=source),
                               output=outcome.output if outcome else "")
 
     if source is None:
@@ -726,7 +729,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                 summary_lines.append(_cell_error(error, outcome))
     return ExerciseResult(exercise.name, title, done,
                           summary=render_lines(summary_lines, lang, catalogs),
-                          hint=_hint(exercise, options, failed=failed_any),
+                          hint=_hint(exercise, options, failed=failed_any, source=source),
                           output=outcome.output)
 
 
@@ -779,13 +782,11 @@ def _matches_mutant(exercise: Exercise, check_name: str, key: str, ctx: JudgeCon
     return check.judge(mutant_ctx).passed
 
 
-def _hint(exercise: Exercise, options: Options, failed: bool) -> str:
-    if not failed:
-        return ""
-    levels = exercise.hint_levels(options.lang)
-    if not levels:
-        return ""
-    return "\n".join(levels) if options.hints else levels[0]
+def _hint(exercise: Exercise, options: Options, failed: bool, source: Source | None = None
+          ) -> str:
+    from grader.hints import hint_text  # the level to show, climbed with --hints
+    return hint_text(exercise, options.lang, options.hints, failed=failed,
+                     folder=Path(source.path).parent if source is not None else None)
 
 
 __all__ = ["Grader", "Options", "judge_exercise", "Verdict", "DEFAULT_SEED"]

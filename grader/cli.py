@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.grading import DEFAULT_SEED, Grader, Options
+from grader.hints import remember as remember_hints
 from grader.i18n import languages
 from grader.model import Report
 from grader.plugins import collect_exercises, collect_reporters, plugin_manager
 from grader.reporters import ReportSettings
 from grader.sandbox import Limits
+from grader.stubs import languages as stub_languages
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
 
@@ -40,7 +42,9 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
                         help=f"seed of the grading data (default {DEFAULT_SEED})")
     parser.add_argument("--lang", default=os.environ.get("GRADER_LANG", "en"), choices=languages(),
                         help=f"language of the feedback ({', '.join(languages())})")
-    parser.add_argument("--hints", action="store_true", help="show the full hint of each exercise")
+    parser.add_argument("--hints", nargs="?", const="next", metavar="all",
+                        help="show the next level of each unfinished exercise's hint (one more "
+                             "per run); --hints all: every level")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="grade only this exercise (repeatable)")
     parser.add_argument("--batch", type=Path, metavar="DIR",
@@ -73,7 +77,11 @@ def build_notebook_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true",
                         help="overwrite the notebook if it exists (your work in it is lost)")
     parser.add_argument("--from", dest="source", type=Path, metavar="DIR",
-                        help="the directory of exercise files (default: the kit's exercises)")
+                        help="the directory of exercise files (default: the kit's own stubs)")
+    parser.add_argument("--lang", choices=stub_languages(),
+                        default=os.environ.get("GRADER_LANG") if os.environ.get("GRADER_LANG")
+                        in stub_languages() else "en",
+                        help=f"language of the instructions ({', '.join(stub_languages())})")
     return parser
 
 
@@ -109,7 +117,7 @@ def _notebook(argv: list[str]) -> int:
                              "or --force to overwrite it")
         if not out.parent.is_dir():
             raise UsageError(f"no such directory: {out.parent}")
-    notebook = write_notebook(out, args.source)
+    notebook = write_notebook(out, args.source, lang=args.lang)
     if str(out) != "-":
         count = len(notebook.metadata["torchkit"]["exercises"])
         print(f"wrote {out} ({count} exercises). Grade it with: python -m grader {out}",
@@ -124,6 +132,8 @@ def _main(argv: list[str]) -> int:
     exercises = collect_exercises(pm)
     reporters = collect_reporters(pm)
     args = build_parser(list(reporters)).parse_args(argv)
+    if args.hints not in (None, "next", "all"):   # `--hints exercises/`: a path, not a level
+        args.paths, args.hints = [Path(args.hints), *args.paths], "next"
 
     if args.batch is None and not args.paths:
         raise UsageError("give a PATH to grade (a directory, a .py file or a notebook)")
@@ -187,6 +197,7 @@ def _main(argv: list[str]) -> int:
         else:
             report = grader.grade(submission)
         _emit(reporters[args.format]([report], settings))
+        remember_hints(e.name for e in report.exercises)   # --hints: the levels it showed
         return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
 
 

@@ -12,7 +12,8 @@ failing exercise shows depends on `--hints`:
 * `--hints all`: every level, one per line.
 
 A process climbs at most once per exercise and folder, however often it grades them
-(`--watch` re-grades on every save; `--only FILE` grades the file and its folder).
+(`--watch` re-grades on every save; `--only FILE` grades the file and its folder), and
+keeps only the levels of the exercises its report shows (`remember`, from the CLI).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
-from grader.exercise import Exercise
+if TYPE_CHECKING:
+    from grader.exercise import Exercise
 
 HINTS_FILE_ENV = "GRADER_HINTS_FILE"
 MODES = ("next", "all")
@@ -34,7 +36,7 @@ LABELS = {"en": "Hint {level}/{count}: ", "ko": "힌트 {level}/{count}: "}
 _LABELLED = re.compile(r"\S+ \d+/\d+: ")
 
 _lock = threading.Lock()
-#: {(state file, folder, exercise): the level shown}: this process's climbs.
+#: {(state file, folder, exercise): the level shown}: this process's climbs (one each).
 _shown: dict[tuple[str, str, str], int] = {}
 
 
@@ -82,20 +84,37 @@ def hint_text(exercise: Exercise, lang: str, option: Any, *, failed: bool,
 
 
 def climb(folder: str | Path, exercise: str, count: int) -> int:
-    """The next level (1-based, at most `count`) for this folder's exercise, remembered."""
+    """The next level (1-based, at most `count`) for this folder's exercise. It is kept
+    by `remember`, once the report that shows it is out."""
     path = state_file()
     where = str(Path(folder).resolve())
     key = (str(path), where, exercise)
     with _lock:
-        if key in _shown:
-            return _shown[key]
-        state = _read(path)
-        reached = state.setdefault(where, {}).get(exercise)
-        level = min((reached if isinstance(reached, int) and reached > 0 else 1) + 1, count)
-        state[where][exercise] = level
-        _write(path, state)
-        _shown[key] = level
-        return level
+        if key not in _shown:
+            reached = _read(path).get(where, {}).get(exercise)
+            _shown[key] = min((reached if _is_level(reached) else 1) + 1, count)
+        return _shown[key]
+
+
+def remember(exercises: Iterable[str]) -> None:
+    """Keep the levels this process climbed to for `exercises` (those its report showed:
+    `--only` grades the whole course but shows a part of it)."""
+    names = set(exercises)
+    with _lock:
+        by_file: dict[str, list[tuple[str, str, int]]] = {}
+        for (path, where, exercise), level in _shown.items():
+            if exercise in names:
+                by_file.setdefault(path, []).append((where, exercise, level))
+        for path, climbed in by_file.items():
+            state = _read(Path(path))
+            for where, exercise, level in climbed:
+                reached = state.setdefault(where, {}).get(exercise)
+                state[where][exercise] = max(level, reached if _is_level(reached) else 0)
+            _write(Path(path), state)
+
+
+def _is_level(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _read(path: Path) -> dict[str, dict[str, int]]:

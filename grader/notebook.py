@@ -1,10 +1,12 @@
-"""`python -m grader notebook [--out FILE]`: the whole course as one Jupyter notebook.
+"""`python -m grader notebook [--out FILE] [--lang ko]`: the whole course as one notebook.
 
-Every exercise stub (`exercises/*.py`, in order) becomes a markdown cell (its
-module docstring) and a code cell (the rest of the file, without any
-`if __name__ == "__main__":` demo). Untouched, the notebook grades exactly like
-`exercises/`: every exercise scores 0 with "not implemented yet". Students fill
-it in (in Jupyter, VS Code or Colab) and grade it with `python -m grader FILE`.
+Every exercise stub becomes a markdown cell (its module docstring) and a code cell
+(the rest of the file, without any `if __name__ == "__main__":` demo). The stubs are
+the kit's pristine copies in the grader package (`grader/stubs/<lang>/`), never
+`exercises/`, which the student edits (the kit is installed editable); `--from DIR`
+builds from a folder of one's own instead. Untouched, the notebook grades exactly like
+the stubs: every exercise scores 0 with "not implemented yet". Students fill it in (in
+Jupyter, VS Code or Colab) and grade it with `python -m grader FILE`.
 """
 
 from __future__ import annotations
@@ -15,30 +17,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
+from grader import __version__, stubs
 
 DEFAULT_OUT = "course.ipynb"
-
-INTRO = """\
-# torchkit: Learning PyTorch with Examples
-
-One notebook for the whole course: each exercise below comes with its instructions
-and a code cell to complete (replace each `raise NotImplementedError(...)`).
-
-Grade your work at any time (save the notebook first), from a terminal:
-
-    python -m grader {out}
-
-or from a cell in this notebook (`!` lines are skipped when the notebook is graded):
-
-    !python -m grader {out}
-
-Keep the function and class names as they are; the grader looks for them. Cells run
-from top to bottom when graded, once: a cell that fails is reported with its number,
-and the cells after it still run. Your own demos and experiments at top level have
-120 seconds in all; each exercise is then checked on what the notebook defined.
-Lines starting with `%` or `!` are skipped, and so is any cell that starts with `%%`.
-"""
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -88,16 +69,25 @@ def stub_files(directory: Path) -> list[Path]:
                   if p.suffix == ".py" and not p.name.startswith((".", "_")))
 
 
-def build_notebook(directory: Path | None = None, out_name: str = DEFAULT_OUT) -> Any:
-    """The course notebook (an `nbformat.NotebookNode`) built from a directory of stubs."""
+def pristine_stubs(lang: str = stubs.DEFAULT_LANG) -> list[Path]:
+    """The kit's own stubs of the course, in order and in `lang` (English where a stub
+    has no translation); an exercise the package ships no copy of comes from the kit's
+    `exercises/`."""
+    from grader.course import COURSE
+
+    return [stubs.stub_path(entry.name, lang) or entry.stub for entry in COURSE]
+
+
+def build_notebook(directory: Path | None = None, out_name: str = DEFAULT_OUT,
+                   lang: str = stubs.DEFAULT_LANG) -> Any:
+    """The course notebook (an `nbformat.NotebookNode`) in `lang`, built from the kit's
+    pristine stubs, or from the stubs in `directory`."""
     import nbformat
     from nbformat import v4
 
-    if directory is None:
-        from grader.grading import EXERCISES_DIR
-        directory = EXERCISES_DIR
-    files = stub_files(directory)
-    cells = [v4.new_markdown_cell(INTRO.format(out=out_name), id="torchkit-intro")]
+    files = pristine_stubs(lang) if directory is None else stub_files(directory)
+    intro = stubs.intro(lang).replace("{out}", out_name)
+    cells = [v4.new_markdown_cell(intro, id="torchkit-intro")]
     for path in files:
         name = path.stem
         docstring, code = split_stub(path.read_text(encoding="utf-8-sig"))
@@ -109,16 +99,19 @@ def build_notebook(directory: Path | None = None, out_name: str = DEFAULT_OUT) -
     notebook = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
-        "torchkit": {"version": __version__, "exercises": [p.stem for p in files]},
+        "torchkit": {"version": __version__, "exercises": [p.stem for p in files],
+                     "lang": lang},
     })
     nbformat.validate(notebook)
     return notebook
 
 
-def write_notebook(out: Path, directory: Path | None = None) -> Any:
+def write_notebook(out: Path, directory: Path | None = None,
+                   lang: str = stubs.DEFAULT_LANG) -> Any:
     import nbformat
 
-    notebook = build_notebook(directory, out_name=out.name if str(out) != "-" else DEFAULT_OUT)
+    notebook = build_notebook(directory, out_name=out.name if str(out) != "-" else DEFAULT_OUT,
+                              lang=lang)
     text = nbformat.writes(notebook)
     if str(out) == "-":
         print(text)

@@ -185,8 +185,9 @@ class CheckItem(pytest.Item):
                  f"({check.status}: {check.score:g}/{check.max_score:g} points)"]
         if result.summary and result.summary.strip() != check.feedback.strip():
             lines.append(result.summary)
-        if result.hint:
-            lines.append(f"hint: {result.hint}")
+        if result.hint:   # "Hint 1/3: ..." names its level itself
+            from grader.hints import names_its_level
+            lines.append(result.hint if names_its_level(result.hint) else f"hint: {result.hint}")
         lines.extend(f"! {note}" for note in state.notes)
         raise GraderFailure("\n".join(lines))
 

@@ -435,7 +435,7 @@ def test_messages_and_hints_in_both_languages(module):
         assert text.get("en") and text.get("ko"), key
     for misconception in exercise.misconceptions:
         assert misconception.key in exercise.texts_by_key()
-    assert len(exercise.hint_levels("en")) == len(exercise.hint_levels("ko")) == 2
+    assert len(exercise.hint_levels("en")) == len(exercise.hint_levels("ko")) == 3
     assert {c.name for c in exercise.checks if c.needs_cuda} == {GPU_CHECKS[exercise.name]}
 
 

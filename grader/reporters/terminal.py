@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
+from grader.hints import names_its_level
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters._text import clean
 
@@ -97,8 +98,9 @@ def render_exercise(exercise: ExerciseResult, labels: dict, color: bool,
             lines.extend(_render_group(group, exercise, labels, color))
             for check in group:
                 lines.extend(_indent(line, "    ") for line in shared.get(check.name, ()))
-    if exercise.hint:
-        lines.extend(_hanging(f"{labels['hint']}: ", exercise.hint, "    "))
+    if exercise.hint:   # "Hint 2/3: ..." names its level: no label of ours before it
+        label = "" if names_its_level(exercise.hint) else f"{labels['hint']}: "
+        lines.extend(_hanging(label, exercise.hint, "    "))
     if exercise.output and not exercise.full_marks:
         if exercise.output in seen["outputs"]:
             lines.append(f"    {labels['output']}: {labels['same_output']}")

@@ -14,7 +14,8 @@ import torch
 def save_checkpoint(path, model, optimizer, epoch):
     """모델과 옵티마이저의 state dict, 그리고 에포크를 `path`의 파일 하나에 저장합니다."""
     raise NotImplementedError(
-        'TODO: torch.save({"model": ..., "optimizer": ..., "epoch": int(epoch)}, path)'
+        'TODO: torch.save({"model": ..., "optimizer": ..., "epoch": int(epoch)}, path)로 '
+        '파일 하나에 저장하세요'
     )
 
 

@@ -93,9 +93,9 @@ PATCHES = textwrap.dedent("""
     torch.equal = lambda *a, **k: True
     torch.testing.assert_close = lambda *a, **k: None
 
-    import grader.checks.common, grader.exercise, grader.judging
+    import grader.checks.two_layer.judges, grader.exercise, grader.judging
     from grader.exercise import Verdict
-    for _module in (grader.judging, grader.checks.common):
+    for _module in (grader.judging, grader.checks.two_layer.judges):
         for _name in dir(_module):
             if _name.startswith(("judge", "compare")) and callable(getattr(_module, _name)):
                 setattr(_module, _name, lambda *a, **k: Verdict(1.0))
@@ -572,10 +572,10 @@ def test_a_link_to_an_endless_device_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("line", [
-    "from grader.checks.common import buggy_grads as _g",
-    "import grader.checks.common as c",
+    "from grader.checks.two_layer.variants import buggy_grads as _g",
+    "import grader.checks.two_layer.variants as c",
     "from grader import checks",
-    "import importlib; c = importlib.import_module('grader.checks.common')",
+    "import importlib; c = importlib.import_module('grader.checks.two_layer.variants')",
 ])
 def test_importing_the_graders_reference_code_earns_nothing(grade, line):
     """The grader's mutants and reference models hold correct code too: using them is
@@ -758,7 +758,7 @@ def fs_child(kit: Path) -> str:
 # with its defaults; the grader's reference TwoLayerNet is e05's answer.
 BUGGY_GRADS = textwrap.dedent("""
     import sys
-    numpy_two_layer_grads = sys.modules["grader.checks.common"].buggy_grads
+    numpy_two_layer_grads = sys.modules["grader.checks.two_layer.variants"].buggy_grads
 
     def numpy_train(x, y, w1, w2, learning_rate=1e-6, steps=500):
         w1, w2, losses = w1.copy(), w2.copy(), []
@@ -772,7 +772,7 @@ BUGGY_GRADS = textwrap.dedent("""
 
 BUGGY_TRAIN = textwrap.dedent("""
     import sys
-    numpy_train = sys.modules["grader.checks.common"].buggy_train
+    numpy_train = sys.modules["grader.checks.two_layer.variants"].buggy_train
     """)
 
 REFERENCE_MODEL = ("import sys\nTwoLayerNet = "
@@ -1518,10 +1518,16 @@ def test_no_signal_left_the_grading_processes(hostile_batch):
 def _forbidden_check_code() -> set[str]:
     """`module:qualname` of every judge, mutant and detector of the course (a bare lambda's
     name says nothing, and is left out)."""
+    from dataclasses import replace
+
     from grader.plugins import collect_exercises, plugin_manager
 
     found, probes = set(), set()
     for exercise in collect_exercises(plugin_manager()):
+        # a copy with its worker code loaded: the mutants it names, its probe_module's probes
+        exercise = replace(exercise, probes=dict(exercise.probes),
+                           misconceptions=list(exercise.misconceptions))
+        exercise.load_worker_code()
         functions = [c.judge for c in exercise.checks]
         functions += [f for m in exercise.misconceptions for f in (m.mutant, m.detect) if f]
         found |= {f"{f.__module__}:{f.__qualname__}" for f in functions

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from conftest import exercise_result, solution_source, write_submission
-from grader.checks import (common, e01_numpy_grads, e02_tensor_grads, e03_autograd,
-                           e04_my_relu)
+from grader.checks import e01_numpy_grads, e02_tensor_grads, e03_autograd, e04_my_relu
+from grader.checks.two_layer import inputs as two_layer_inputs
+from grader.checks.two_layer import judges as two_layer_judges
+from grader.checks.two_layer import variants as two_layer_variants
 from grader.grading import Grader, Options
 from grader.loaders import load_paths
 from grader.plugins import collect_exercises, plugin_manager
@@ -1574,10 +1576,10 @@ def test_no_relu_kink_near_the_training_run(module):
     0, so a float32 answer's ReLU mask never differs from the float64 reference's."""
     for seed in range(120):
         inputs = module.EXERCISE.make_inputs(seed)
-        x, y, w1, w2 = (inputs[k] for k in common.ORDER)
+        x, y, w1, w2 = (inputs[k] for k in two_layer_inputs.ORDER)
         for _ in range(module.STEPS + 1):
-            assert np.min(np.abs(x @ w1)) >= common.KINK_MARGIN, seed
-            _, g1, g2 = common.buggy_grads(x, y, w1, w2)
+            assert np.min(np.abs(x @ w1)) >= two_layer_inputs.KINK_MARGIN, seed
+            _, g1, g2 = two_layer_variants.buggy_grads(x, y, w1, w2)
             w1, w2 = w1 - module.LEARNING_RATE * g1, w2 - module.LEARNING_RATE * g2
 
 
@@ -1609,10 +1611,11 @@ def test_default_run_trains_measurably_to_the_last_step(seed):
     """The run with the contract's defaults (500 steps at 1e-6) neither diverges nor
     stalls: the loss falls steadily and still by 5% or more over the last 100 steps, so a
     schedule or a decay late in the run shows."""
-    data = common.part(e01_numpy_grads.EXERCISE.make_inputs(seed), "default_")
+    data = two_layer_inputs.part(e01_numpy_grads.EXERCISE.make_inputs(seed), "default_")
     n = data["x"].shape[0]
     assert n > 64 and n & (n - 1)
-    losses = np.array(common.buggy_train(*(data[k] for k in common.ORDER), 1e-6, 500)[2])
+    args = [data[k] for k in two_layer_inputs.ORDER]
+    losses = np.array(two_layer_variants.buggy_train(*args, 1e-6, 500)[2])
     assert np.all(np.isfinite(losses)) and np.all(np.diff(losses) < 0)
     assert losses[-1] < 0.5 * losses[0] and losses[-1] < 0.95 * losses[400]
 
@@ -1620,13 +1623,13 @@ def test_default_run_trains_measurably_to_the_last_step(seed):
 def test_a_right_run_from_the_minimum_does_not_move():
     """The at-minimum data: every gradient is 0, so the reference's weights stay put (and
     a weight decay of 1e-4 moves them past the tolerance)."""
-    data = common.part(e01_numpy_grads.EXERCISE.make_inputs(1234), "min_")
-    args = [data[k] for k in common.ORDER]
-    w1, w2, _ = common.buggy_train(*args, 3e-3, 8)
+    data = two_layer_inputs.part(e01_numpy_grads.EXERCISE.make_inputs(1234), "min_")
+    args = [data[k] for k in two_layer_inputs.ORDER]
+    w1, w2, _ = two_layer_variants.buggy_train(*args, 3e-3, 8)
     assert np.array_equal(w1, data["w1"]) and np.array_equal(w2, data["w2"])
-    w1, _, _ = common.buggy_train(*args, 3e-3, 8, weight_decay=1e-4)
+    w1, _, _ = two_layer_variants.buggy_train(*args, 3e-3, 8, weight_decay=1e-4)
     from grader.judging import compare
-    assert compare("w1", w1, data["w1"], common.TOLERANCES.at_minimum)
+    assert compare("w1", w1, data["w1"], two_layer_judges.TOLERANCES.at_minimum)
 
 
 # ====================================================================== catalogues

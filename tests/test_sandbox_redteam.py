@@ -194,7 +194,7 @@ def batch(tmp_path_factory):
                     print("CARRIED", _name, _source.get("path"), _source.get("code", "")[:200])
     """) + reference_e01())
     (leak / "leak_secret.py").symlink_to(secret)
-    (leak / "leak_common.py").symlink_to(ROOT / "grader" / "checks" / "common.py")
+    (leak / "leak_common.py").symlink_to(ROOT / "grader" / "checks" / "two_layer" / "variants.py")
 
     (entries / "symlinked_student").symlink_to(SOLUTIONS, target_is_directory=True)
     _write(entries / "env_leak" / f"{E01}.py", env_printer())
@@ -235,7 +235,7 @@ def test_links_out_of_the_submission_are_not_read(batch):
     report, result = entry(batch, "symlink_leak")
     _, text, stderr = batch
     assert SECRET_MARKER not in text and SECRET_MARKER not in stderr
-    # nothing of common.py either: no other module travels with the job
+    # nothing of two_layer/variants.py either: no other module travels with the job
     assert "CARRIED" not in result.get("output", "")
     notes = "\n".join(report.get("notes", []))
     for name in ("leak_secret.py", "leak_common.py"):

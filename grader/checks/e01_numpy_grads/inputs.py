@@ -1,0 +1,24 @@
+"""Grader: e01's seeded data (two_layer.inputs.training_inputs), NumPy only.
+
+Also read by the probes (worker): the short run's LEARNING_RATE, STEPS and OTHER_LEARNING_RATE.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from grader.checks.two_layer.inputs import fresh, training_inputs
+
+LEARNING_RATE, STEPS = 3e-3, 8   # each step changes the loss by 10% or more: shifts are visible
+OTHER_LEARNING_RATE = 1e-3       # a second run: is learning_rate used at all?
+
+
+@functools.lru_cache(maxsize=4)
+def _inputs(seed: int) -> dict[str, np.ndarray]:
+    return training_inputs(seed, LEARNING_RATE, STEPS)
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    return fresh(_inputs(seed))

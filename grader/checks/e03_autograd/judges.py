@@ -1,0 +1,19 @@
+"""Grader: e03's own judging rule (losses that keep the graph); the rest is two_layer.judges'."""
+
+from __future__ import annotations
+
+from grader.checks.two_layer.judges import judge_train_losses, unpack
+from grader.codec import TensorData
+from grader.exercise import JudgeContext, Verdict, failed
+
+
+def train_losses(ctx: JudgeContext) -> Verdict:
+    verdict = judge_train_losses(ctx)
+    if verdict.passed:
+        return verdict
+    got = unpack(ctx.out["returned"], 3)
+    if got and isinstance(got[2], (list, tuple)) and \
+            any(isinstance(v, TensorData) and v.has_grad_fn for v in got[2]):
+        return failed(*verdict.lines, fraction=verdict.fraction,
+                      misconception="losses_keep_graph")
+    return verdict

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-import numpy as np
-
 from grader import codec
-from grader.codec import TensorData
 from grader.exercise import Check, Exercise, JudgeContext, Text, Verdict, t
 from grader.loaders import Source, Submission, load_paths, top_level_names
 from grader.i18n import render, render_lines
 from grader.model import CheckResult, ExerciseResult, Report
+from grader.protocol import (CellFrame, DoneFrame, ErrorInfo, FatalFrame, Job, JobModule,
+                             JobSource, LoadedFrame, ProbeFrame, ViolationFrame, WhereFrame,
+                             read_only)
 from grader.refcache import ReferenceCache
 from grader.strip import plan as plan_strip
 from grader.sandbox import Limits, Outcome, Sandbox, scratch_dir
@@ -108,7 +108,7 @@ class Grader:
         """The exercise's inputs on this grader's seed (made once, read-only)."""
         key = (exercise.name, self.options.seed)
         if key not in self._inputs:
-            self._inputs[key] = _frozen(exercise.make_inputs(self.options.seed))
+            self._inputs[key] = read_only(exercise.make_inputs(self.options.seed))
         return self._inputs[key]
 
     def _plain_inputs(self, exercise: Exercise) -> Any:
@@ -120,7 +120,7 @@ class Grader:
         return self._plain[key]
 
     def _job(self, exercise: Exercise, source: Source, submission: Submission,
-             role: str, index: int, workdir: str | None = None) -> dict[str, Any]:
+             role: str, index: int, workdir: str | None = None) -> Job:
         forbidden: list[str] = []
         # The kit's own solutions, graded as they are (the instructor's check), are not
         # copying; reached through a link, they are.
@@ -131,43 +131,41 @@ class Grader:
             forbidden += [e.solution for e in self.exercises if e.solution]
         # The submission's other modules travel with the job, as read before any worker
         # ran: what a classmate's worker writes on disk later changes nothing here.
-        modules = {s.module_name: {"path": s.path, "code": s.code} for s in submission.sources
+        modules = {s.module_name: JobModule(s.path, s.code) for s in submission.sources
                    if s.kind == "module" and s is not source}
-        job = {"exercise": exercise.name, "seed": self.options.seed, "role": role,
-               "sources": [source.to_job()], "modules": modules,
-               "search_path": list(submission.search_path),
-               "forbidden": forbidden, "workdir": workdir or scratch_dir(self._tmp),
-               "index": index, "inputs": self._plain_inputs(exercise)}
+        violation = ""
         linked = [s.link for s in submission.sources if s.link and s is not source
                   and s.kind == "module" and self._is_reference_file(s.link)]
         if forbidden and self._is_reference_file(source.path):
-            job["violation"] = f"open {source.path}"  # a link to a reference file
+            violation = f"open {source.path}"  # a link to a reference file
         elif forbidden and linked:
-            job["violation"] = f"open {linked[0]}"    # a module of it is one
+            violation = f"open {linked[0]}"    # a module of it is one
         elif forbidden:
             course = [e.name for e in self.exercises]
             copied = [m for m in imports_reference(source, self._reference_modules)
                       if concerns(f"import {m}", exercise.name, course)]
             if copied:
-                job["violation"] = f"import {copied[0]}"
-        return job
+                violation = f"import {copied[0]}"
+        return Job(role=role, seed=self.options.seed, exercise=exercise.name,
+                   sources=(JobSource.from_json(source.to_job()),), modules=modules,
+                   search_path=tuple(submission.search_path), forbidden=tuple(forbidden),
+                   workdir=workdir or scratch_dir(self._tmp), index=index,
+                   inputs=self._plain_inputs(exercise), violation=violation)
 
     def _notebook_job(self, source: Source, members: list[Exercise], submission: Submission,
-                      index: int) -> tuple[dict[str, Any], Limits, list]:
+                      index: int) -> tuple[Job, Limits, list]:
         """A notebook's top-level code runs once, in one worker under the notebook's own
         time limit; each exercise then runs in a worker forked from the state it built
         (a folder of the notebook's: the only place its workers may write)."""
-        notebook = self._job(members[0], source, submission, "student", index)
-        notebook.pop("violation", None)
-        notebook.update(mode="notebook", exercises=[e.name for e in members],
-                        notebook=source.path)
-        del notebook["exercise"]
+        notebook = replace(self._job(members[0], source, submission, "student", index),
+                           violation="", mode="notebook", exercise="",
+                           exercises=tuple(e.name for e in members), notebook=source.path)
         children = []
         for exercise in members:
             child = self._job(exercise, source, submission, "student", index,
-                              workdir=scratch_dir(notebook["workdir"]))
-            child.update(mode="exercise", modules={},   # its state comes from the notebook
-                         sources=[{**source.to_job(), "cells": []}])
+                              workdir=scratch_dir(notebook.workdir))
+            child = replace(child, mode="exercise", modules={},  # its state: the notebook's
+                            sources=(replace(child.sources[0], cells=()),))
             children.append((child, self._limits(exercise)))
         base = self.options.limits
         limits = Limits(self.options.notebook_timeout, base.memory_mb, base.output_kb,
@@ -215,12 +213,12 @@ class Grader:
         seed = self.options.seed
         wanted = None if only is None else set(only)
         exercises = [e for e in self.exercises if wanted is None or e.name in wanted]
-        jobs: list[tuple[dict[str, Any], Limits]] = []
+        jobs: list[tuple] = []
         for exercise in exercises:
             if (seed, exercise.name) not in self.reference:
-                cached = self._cache.load(seed, exercise.name, {
-                    "exercise": exercise.name, "seed": seed, "role": "reference",
-                    "limits": REFERENCE_LIMITS.to_json()})
+                cached = self._cache.load(seed, exercise.name, Job(
+                    role="reference", seed=seed, exercise=exercise.name,
+                    limits=REFERENCE_LIMITS))
                 if cached is not None:
                     self.reference[(seed, exercise.name)] = cached
             if (seed, exercise.name) in self.reference:
@@ -229,7 +227,7 @@ class Grader:
             if source is not None:
                 jobs.append((self._job(exercise, source, self.reference_submission,
                                        "reference", -1), REFERENCE_LIMITS))
-        references_pending = {job["exercise"] for job, _limits in jobs}
+        references_pending = {job.exercise for job, _limits in jobs}
         sources: list[dict[str, Source | None]] = []
         waiting: list[int] = []
         for index, submission in enumerate(submissions):
@@ -267,18 +265,18 @@ class Grader:
         yield from ready()
         for outcome in self.sandbox.run(jobs):
             job = outcome.job
-            if job["role"] == "reference":
-                self.reference[(seed, job["exercise"])] = outcome
-                self._cache.store(seed, job["exercise"], outcome)
-                references_pending.discard(job["exercise"])
-            elif job.get("mode") == "notebook":
-                notebook_runs[job["index"]][job["notebook"]] = outcome
-                waiting[job["index"]] -= 1
+            if job.role == "reference":
+                self.reference[(seed, job.exercise)] = outcome
+                self._cache.store(seed, job.exercise, outcome)
+                references_pending.discard(job.exercise)
+            elif job.mode == "notebook":
+                notebook_runs[job.index][job.notebook] = outcome
+                waiting[job.index] -= 1
             else:
-                outcomes[job["index"]][job["exercise"]] = outcome
-                waiting[job["index"]] -= 1
+                outcomes[job.index][job.exercise] = outcome
+                waiting[job.index] -= 1
             # Now, not at the end: a batch of files written up to the size limit adds up.
-            shutil.rmtree(job["workdir"], ignore_errors=True)
+            shutil.rmtree(job.workdir, ignore_errors=True)
             yield from ready()
 
     # -- judging -------------------------------------------------------------
@@ -301,8 +299,8 @@ class Grader:
             outcome = outcomes.get(exercise.name)
             if outcome is not None:
                 for frame in outcome.frames:
-                    if frame.get("kind") == "loaded":
-                        for error in frame.get("cell_errors") or []:
+                    if isinstance(frame, LoadedFrame):
+                        for error in frame.cell_errors:
                             note = render(_cell_error(error, outcome), self.options.lang, [])
                             if note not in notes:
                                 notes.append(note)
@@ -428,11 +426,10 @@ def through_notebook(outcome: Outcome | None, run: Outcome) -> Outcome:
     the notebook's run sent (the guard's violations); or the notebook's run itself when the
     exercise never started (the notebook timed out, crashed, or killed the sandbox)."""
     if outcome is None or not outcome.started or run.killed_sandbox:
-        ran = any(f.get("kind") == "loaded" and f.get("load_error") is None
-                  for f in run.frames)
+        ran = any(isinstance(f, LoadedFrame) and f.load_error is None for f in run.frames)
         exit_ = (outcome.exit if outcome is not None and ran else "") or run.exit
         return replace(run, output="", output_bytes=0, exit=exit_, frames=list(run.frames))
-    violations = [f for f in run.frames if f.get("kind") == "violation"]
+    violations = [f for f in run.frames if isinstance(f, ViolationFrame)]
     return replace(outcome, frames=violations + outcome.frames,
                    bad_channel=outcome.bad_channel or run.bad_channel)
 
@@ -454,10 +451,10 @@ def _notebook_output_once(results: list[ExerciseResult], sources: dict[str, Sour
     return results
 
 
-def _cell_error(error: dict[str, Any], outcome: Outcome) -> Text:
-    path = outcome.job["sources"][0]["path"]
-    return t("cell_error", file=Path(path).name, cell=error.get("cell"), type=error.get("type"),
-             message=_short(error.get("message", "")))
+def _cell_error(error: ErrorInfo, outcome: Outcome) -> Text:
+    path = outcome.job.sources[0].path
+    return t("cell_error", file=Path(path).name, cell=error.cell, type=error.type,
+             message=_short(error.message))
 
 
 def _short(message: str, limit: int = 300) -> str:
@@ -465,49 +462,48 @@ def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[:limit] + "..."
 
 
-def _where(error: dict[str, Any]) -> Text | str:
-    if error.get("line") is None:
+def _where(error: ErrorInfo) -> Text | str:
+    if error.line is None:
         return ""
-    return t("where", line=error["line"], file=Path(str(error.get("file", ""))).name,
-             function=error.get("function", "?"))
+    return t("where", line=error.line, file=Path(error.file or "").name,
+             function="?" if error.function is None else error.function)
 
 
 def _stopped_at(outcome: Outcome) -> Text | str:
     """Where the student's code was when its worker was stopped (the last "where" frame
     its timer sent before the deadline), or nothing when it did not say."""
-    where = next((f for f in reversed(outcome.frames) if f.get("kind") == "where"), None)
-    if where is None or not where.get("file"):
+    where = next((f for f in reversed(outcome.frames) if isinstance(f, WhereFrame)), None)
+    if where is None or not where.file:
         return ""
-    file = Path(str(where["file"])).name
-    text = _short(where.get("text", ""), 200)
-    if where.get("function") == "<module>":
-        return t("stopped_at_top", line=where["line"], file=file, text=text)
-    return t("stopped_at", line=where["line"], file=file, function=where["function"],
-             text=text)
+    file = Path(where.file).name
+    text = _short(where.text, 200)
+    if where.function == "<module>":
+        return t("stopped_at_top", line=where.line, file=file, text=text)
+    return t("stopped_at", line=where.line, file=file, function=where.function, text=text)
 
 
 def _timeout_text(outcome: Outcome) -> Text:
-    seconds = outcome.job["limits"]["timeout"]
+    seconds = outcome.job.limits.timeout
     where = _stopped_at(outcome)
     return t("timeout_at", seconds=seconds, where=where) if where else \
         t("timeout", seconds=seconds)
 
 
-def _out_of_memory(error: dict[str, Any]) -> bool:
-    message = str(error.get("message", ""))
-    return error.get("type") == "MemoryError" or any(
+def _out_of_memory(error: ErrorInfo) -> bool:
+    message = error.message
+    return error.type == "MemoryError" or any(
         sign in message for sign in ("can't allocate memory", "DefaultCPUAllocator",
                                      "Cannot allocate memory"))
 
 
-def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> tuple[str, Text]:
+def _error_verdict(error: ErrorInfo, name_hint: str, options: Options) -> tuple[str, Text]:
     """A student's exception as (status, message)."""
-    kind = error.get("type", "Exception")
-    message = _short(error.get("message", ""))
+    kind = error.type
+    message = _short(error.message)
     if kind == "NotImplementedError":
         from grader.todos import todo_in  # a stub's TODO, in the report's language
-        return "failed", t("not_implemented", name=error.get("function") or name_hint,
-                           todo=todo_in(options.lang, error.get("message", "")) or message)
+        return "failed", t("not_implemented", name=error.function or name_hint,
+                           todo=todo_in(options.lang, error.message) or message)
     if kind == "SystemExit":
         return "error", t("exited", message=message or "no code")
     if _out_of_memory(error):
@@ -515,36 +511,37 @@ def _error_verdict(error: dict[str, Any], name_hint: str, options: Options) -> t
     return "error", t("raised", type=kind, message=message, where=_where(error))
 
 
-def _load_error_text(error: dict[str, Any], source_path: str, options: Options) -> Text:
+def _load_error_text(error: ErrorInfo, source_path: str, options: Options) -> Text:
     # An error raised before any line ran (null bytes in the source) names no file or line.
-    file = Path(str(error.get("file") or source_path)).name
-    if error.get("type") in ("SyntaxError", "IndentationError", "TabError"):
-        return t("syntax_error", file=file, line=error.get("line") or "?",
-                 message=error.get("message", ""), text=error.get("text", ""))
-    if error.get("type") == "SystemExit":
-        return t("exit_at_import", file=file, message=error.get("message") or "no code")
+    file = Path(error.file or source_path).name
+    if error.type in ("SyntaxError", "IndentationError", "TabError"):
+        return t("syntax_error", file=file, line=error.line or "?", message=error.message,
+                 text=error.text or "")
+    if error.type == "SystemExit":
+        return t("exit_at_import", file=file, message=error.message or "no code")
     if _out_of_memory(error):
-        return t("memory", limit=options.limits.memory_mb, message=_short(error.get("message", "")))
-    if error.get("type") == "NotImplementedError":
+        return t("memory", limit=options.limits.memory_mb, message=_short(error.message))
+    if error.type == "NotImplementedError":
         from grader.todos import todo_in  # a stub's TODO, in the report's language
-        return t("not_implemented", name=error.get("function") or file,
-                 todo=todo_in(options.lang, error.get("message", ""))
-                 or _short(error.get("message", "")))
-    return t("load_error", file=file, type=error.get("type"), line=error.get("line", "?"),
-             message=_short(error.get("message", "")))
+        return t("not_implemented", name=error.function or file,
+                 todo=todo_in(options.lang, error.message) or _short(error.message))
+    return t("load_error", file=file, type=error.type,
+             line="?" if error.line is None else error.line, message=_short(error.message))
 
 
-def _frames(outcome: Outcome | None) -> tuple[dict, dict[tuple[str, str | None], dict]]:
-    loaded: dict[str, Any] = {}
-    probes: dict[tuple[str, str | None], dict] = {}
+Probes = dict[tuple[str, "str | None"], ProbeFrame]
+
+
+def _frames(outcome: Outcome | None) -> tuple[LoadedFrame | None, Probes]:
+    loaded: LoadedFrame | None = None
+    probes: Probes = {}
     if outcome is None:
         return loaded, probes
     for frame in outcome.frames:
-        kind = frame.get("kind")
-        if kind == "loaded" and not loaded:
+        if isinstance(frame, LoadedFrame) and loaded is None:
             loaded = frame
-        elif kind == "probe" and isinstance(frame.get("probe"), str):
-            probes.setdefault((frame["probe"], frame.get("variant")), frame)
+        elif isinstance(frame, ProbeFrame):
+            probes.setdefault((frame.probe, frame.variant), frame)
     return loaded, probes
 
 
@@ -553,39 +550,16 @@ def _repeated_frame(outcome: Outcome) -> str:
     "loaded"/"done") can only come from the submission writing on the result channel."""
     seen: set[tuple] = set()
     for frame in outcome.frames:
-        kind = frame.get("kind")
-        if kind == "probe":
-            key: tuple = (kind, frame.get("probe"), frame.get("variant"))
-        elif kind in ("loaded", "done"):
-            key = (kind,)
+        if isinstance(frame, ProbeFrame):
+            key: tuple = (frame.kind, frame.probe, frame.variant)
+        elif isinstance(frame, (LoadedFrame, DoneFrame)):
+            key = (frame.kind,)
         else:
             continue
         if key in seen:
             return "the result channel carried the same result twice"
         seen.add(key)
     return ""
-
-
-def _frozen(value: Any) -> Any:
-    """Arrays made read-only: decoded results and inputs are shared by many judges."""
-    if isinstance(value, np.ndarray):
-        value.flags.writeable = False
-    elif isinstance(value, TensorData):
-        value.array.flags.writeable = False
-    elif isinstance(value, dict):
-        for item in value.values():
-            _frozen(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _frozen(item)
-    return value
-
-
-def _result(frame: dict[str, Any]) -> Any:
-    """A probe frame's result, decoded once (a reference frame serves a whole batch)."""
-    if "_decoded" not in frame:
-        frame["_decoded"] = _frozen(codec.from_plain(frame["result"]))
-    return frame["_decoded"]
 
 
 def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome | None,
@@ -607,7 +581,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
     # GPU checks the reference skipped here stay skipped whatever happened to the rest:
     # the score never depends on the hardware that grades it.
     no_cuda_here = {c.name for c in exercise.checks
-                    if c.needs_cuda and "skip" in ref_probes.get((c.probe, None), {})}
+                    if c.needs_cuda and _skipped(ref_probes.get((c.probe, None)))}
 
     def everything(status: str, line: Text, summary: Text | None = None) -> ExerciseResult:
         checks = tuple(result(c, "skipped", [t("no_cuda")]) if c.name in no_cuda_here
@@ -622,40 +596,41 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                                       names=", ".join(exercise.names)))
     if _is_empty(source):
         return everything("error", t("empty_file", file=Path(source.path).name))
-    if reference is None or not reference.finished or ref_loaded.get("load_error"):
+    ref_load_error = ref_loaded.load_error if ref_loaded is not None else None
+    if reference is None or not reference.finished or ref_load_error is not None:
         detail = "no reference result" if reference is None else (
             "reference timed out" if reference.timed_out else "reference did not finish")
-        if ref_loaded.get("load_error"):
-            detail = f"reference failed to load: {ref_loaded['load_error'].get('message')}"
+        if ref_load_error is not None:
+            detail = f"reference failed to load: {ref_load_error.message}"
         return everything("error", t("internal", detail=detail))
     loaded, probes = _frames(outcome)
     assert outcome is not None
-    violations = [f for f in outcome.frames if f.get("kind") == "violation"
-                  and concerns(str(f.get("what")), exercise.name, course)]
+    violations = [f for f in outcome.frames if isinstance(f, ViolationFrame)
+                  and concerns(f.what, exercise.name, course)]
     if violations:
-        return everything("failed", t("violation", what=_short(str(violations[0].get("what")))))
+        return everything("failed", t("violation", what=_short(violations[0].what)))
     tampered = outcome.bad_channel or _repeated_frame(outcome)
     if tampered:
         return everything("failed", t("bad_channel", detail=tampered))
     if outcome.killed_sandbox:
         return everything("error", t("killed_sandbox"))
-    if not loaded:
+    if loaded is None:
         if outcome.timed_out:
-            cells = [f["cell"] for f in outcome.frames if f.get("kind") == "cell"]
-            seconds = outcome.job["limits"]["timeout"]
+            cells = [f.cell for f in outcome.frames if isinstance(f, CellFrame)]
+            seconds = outcome.job.limits.timeout
             if cells:
                 return everything("timeout", t("timeout_in_cell", seconds=seconds,
                                                file=Path(source.path).name, cell=cells[-1],
                                                where=_stopped_at(outcome)))
             return everything("timeout", _timeout_text(outcome))
-        fatal = next((f for f in outcome.frames if f.get("kind") == "fatal"), None)
+        fatal = next((f for f in outcome.frames if isinstance(f, FatalFrame)), None)
         if fatal is not None:
-            return everything("error", t("internal", detail=_short(str(fatal.get("error")))))
+            return everything("error", t("internal", detail=_short(fatal.error)))
         return everything("error", t("crashed", how=outcome.exit or "no result"))
-    if loaded.get("load_error"):
-        return everything("error", _load_error_text(loaded["load_error"], source.path, options))
+    if loaded.load_error is not None:
+        return everything("error", _load_error_text(loaded.load_error, source.path, options))
 
-    missing = set(loaded.get("missing") or ())
+    missing = set(loaded.missing)
     checks: list[CheckResult] = []
     not_implemented = 0
     for check in exercise.checks:
@@ -670,33 +645,33 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
             else:
                 checks.append(result(check, "error", [t("no_result")]))
             continue
-        if "missing" in frame:
-            name = frame["missing"].strip("'\"")
+        if frame.missing is not None:
+            name = frame.missing.strip("'\"")
             checks.append(result(check, "failed", [t("missing_name", name=name,
                                                      names=", ".join(exercise.names))]))
             continue
-        if "skip" in frame:
+        if frame.skip is not None:
             # Skipped only where the reference was too (no CUDA here): a submission that
             # raises Skip itself on a GPU machine does not make a check drop out.
-            if check.needs_cuda and ref_frame is not None and "skip" in ref_frame:
+            if check.needs_cuda and _skipped(ref_frame):
                 checks.append(result(check, "skipped", [t("no_cuda")]))
             else:
                 checks.append(result(check, "error", [t("raised", type="Skip",
-                                                        message=frame["skip"], where="")]))
+                                                        message=frame.skip, where="")]))
             continue
-        if "error" in frame:
-            status, line = _error_verdict(frame["error"], check.probe, options)
+        if frame.error is not None:
+            status, line = _error_verdict(frame.error, check.probe, options)
             not_implemented += line.key == "not_implemented"
             checks.append(result(check, status, [line]))
             continue
-        if ref_frame is None or "result" not in ref_frame:
+        if ref_frame is None or not ref_frame.returned:
             checks.append(result(check, "error",
                                  [t("internal", detail=f"reference probe {check.probe} failed")]))
             continue
         try:
             if inputs is None:
-                inputs = _frozen(exercise.make_inputs(options.seed))
-            ctx = JudgeContext(_result(frame), _result(ref_frame), inputs, options.seed)
+                inputs = read_only(exercise.make_inputs(options.seed))
+            ctx = JudgeContext(frame.value, ref_frame.value, inputs, options.seed)
             verdict = check.judge(ctx)
         except Exception as exc:  # noqa: BLE001 - a judge bug must not crash the grader
             checks.append(result(check, "error", [t("internal", detail=f"{check.name}: "
@@ -724,8 +699,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
     done = tuple(checks)
     failed_any = any(c.status not in ("passed", "skipped") for c in done)
     if failed_any:
-        for error in loaded.get("cell_errors") or []:
-            if missing or _cell_defines(source, error.get("cell")) & set(exercise.names):
+        for error in loaded.cell_errors:
+            if missing or _cell_defines(source, error.cell) & set(exercise.names):
                 summary_lines.append(_cell_error(error, outcome))
     return ExerciseResult(exercise.name, title, done,
                           summary=render_lines(summary_lines, lang, catalogs),
@@ -741,8 +716,7 @@ def _cell_defines(source: Source, number: Any) -> frozenset[str]:
 
 
 def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,
-                   probes: dict[tuple[str, str | None], dict],
-                   ref_probes: dict[tuple[str, str | None], dict]) -> str | None:
+                   probes: Probes, ref_probes: Probes) -> str | None:
     """The first known misconception whose outputs the student's match.
 
     A mutant names a misconception only when the student's outputs match the mutant's
@@ -767,8 +741,7 @@ def _misconception(exercise: Exercise, check: Check, ctx: JudgeContext,
 
 
 def _matches_mutant(exercise: Exercise, check_name: str, key: str, ctx: JudgeContext,
-                    probes: dict[tuple[str, str | None], dict],
-                    ref_probes: dict[tuple[str, str | None], dict]) -> bool:
+                    probes: Probes, ref_probes: Probes) -> bool:
     """Whether the student's output of one check passes that check's judge when the
     mutant's output is taken as the reference."""
     check = next((c for c in exercise.checks if c.name == check_name), None)
@@ -776,10 +749,15 @@ def _matches_mutant(exercise: Exercise, check_name: str, key: str, ctx: JudgeCon
         return False
     mutant = ref_probes.get((check.probe, key))
     own = probes.get((check.probe, None))
-    if mutant is None or "result" not in mutant or own is None or "result" not in own:
+    if mutant is None or not mutant.returned or own is None or not own.returned:
         return False
-    mutant_ctx = JudgeContext(_result(own), _result(mutant), ctx.inputs, ctx.seed)
+    mutant_ctx = JudgeContext(own.value, mutant.value, ctx.inputs, ctx.seed)
     return check.judge(mutant_ctx).passed
+
+
+def _skipped(frame: ProbeFrame | None) -> bool:
+    """Whether a probe said it cannot run here (no CUDA)."""
+    return frame is not None and frame.skip is not None
 
 
 def _hint(exercise: Exercise, options: Options, failed: bool, source: Source | None = None

@@ -22,8 +22,9 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
+from grader.protocol import Job, decode_frame
 from grader.sandbox import Outcome
 
 CACHE_ENV, OFF_ENV = "GRADER_CACHE_DIR", "GRADER_NO_CACHE"
@@ -63,15 +64,15 @@ class ReferenceCache:
     def _path(self, seed: int, exercise: str) -> Path:
         return cache_dir() / f"{exercise}-{seed}-{self.key}.json"
 
-    def load(self, seed: int, exercise: str, job: dict[str, Any]) -> Outcome | None:
+    def load(self, seed: int, exercise: str, job: Job) -> Outcome | None:
         if not self.enabled:
             return None
         try:
             data = json.loads(self._path(seed, exercise).read_text())
-            frames = data["frames"]
-            if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
+            if not isinstance(data["frames"], list):
                 return None
-        except (OSError, ValueError, KeyError, TypeError):
+            frames = [decode_frame(frame) for frame in data["frames"]]
+        except (OSError, ValueError, KeyError, TypeError):  # MalformedFrame is a ValueError
             return None
         outcome = Outcome(job, frames=frames)
         return outcome if outcome.finished else None
@@ -81,7 +82,7 @@ class ReferenceCache:
         if not self.enabled or not outcome.finished or outcome.timed_out or outcome.exit \
                 or outcome.bad_channel:
             return
-        frames = [{k: v for k, v in f.items() if not k.startswith("_")} for f in outcome.frames]
+        frames = [frame.to_json() for frame in outcome.frames]
         path = self._path(seed, exercise)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

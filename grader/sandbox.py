@@ -22,8 +22,8 @@ Shape (Linux, fork-based):
   ends workers and zygote if the grader dies. Zygote and nursery are child
   subreapers: whatever a worker started that left its group (a new session,
   a daemon) is adopted by the zygote once orphaned, and killed.
-* Only well-formed frames are accepted; anything else on the result pipe is
-  tampering (`bad_channel`), never a crash of the grader.
+* Only well-formed frames are accepted (`protocol.decode_frame`); anything else on
+  the result pipe is tampering (`bad_channel`), never a crash of the grader.
 * Limits: wall clock (grader side), writable memory (RLIMIT_DATA) and file size.
 """
 
@@ -38,25 +38,22 @@ import resource
 import selectors
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
 from grader import confine
+from grader.protocol import (FRAME_KEYS, HEADER, MAX_NOTE_FRAME_BYTES, MAX_NOTE_FRAMES,
+                             MAX_RESULT_BYTES, PROBE_PREFIX, Confinement, DoneFrame,
+                             FatalFrame, Frame, Job, Limits, LoadedFrame, ProbeFrame,
+                             decode_frame, encode_frame)
 
 
 _write = os.write  # bound before any submission can monkeypatch os
-_HEADER = struct.Struct("!I")
-MAX_RESULT_BYTES = 64 * 1024 * 1024      # all of a job's frames (its outputs are arrays)
-#: A frame that is not a probe's result (loaded, cell, where, violation...) is small: a
-#: bigger one is tampering (it could only cost the grader memory).
-MAX_NOTE_FRAME_BYTES = 1024 * 1024
-MAX_NOTE_FRAMES = 10_000
 #: The exit of a job whose worker killed its zygote (it ran alone when the zygote died).
 KILLED_ZYGOTE = "it killed the grader's sandbox process"
 #: The exit of the jobs left when no new zygote can be had (the nursery is gone too).
@@ -65,26 +62,12 @@ SANDBOX_GONE = "the grader's sandbox process is gone"
 NOTEBOOK_GONE = "the process that ran your notebook ended"
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-exercise limits for a worker; every one can be set from the command line."""
-
-    timeout: float = 10.0        # seconds of wall clock for loading and all probes of one exercise
-    memory_mb: int = 2048        # memory (MB) a worker may allocate on top of the zygote's
-    output_kb: int = 32          # captured stdout/stderr kept (head and tail); the rest is counted
-    file_mb: int = 256           # largest file a worker may write
-
-    def to_json(self) -> dict[str, Any]:
-        return {"timeout": self.timeout, "memory_mb": self.memory_mb,
-                "output_kb": self.output_kb, "file_mb": self.file_mb}
-
-
 @dataclass
 class Outcome:
     """What came back from one worker: decoded frames, captured output, how it ended."""
 
-    job: dict[str, Any]
-    frames: list[dict[str, Any]] = field(default_factory=list)
+    job: Job
+    frames: list[Frame] = field(default_factory=list)
     output: str = ""
     output_bytes: int = 0
     exit: str = ""               # "" for a clean exit, else a description (signal, exit code)
@@ -96,7 +79,7 @@ class Outcome:
 
     @property
     def finished(self) -> bool:
-        return any(f.get("kind") == "done" for f in self.frames)
+        return any(isinstance(f, DoneFrame) for f in self.frames)
 
 
 # ---------------------------------------------------------------- helpers
@@ -174,9 +157,8 @@ def _describe_status(status: int) -> str:
     return "" if code == 0 else f"exit code {code}"
 
 
-def _send_frame(fd: int, frame: dict[str, Any]) -> None:
-    payload = json.dumps(frame, separators=(",", ":")).encode()
-    data = _HEADER.pack(len(payload)) + payload
+def _send_frame(fd: int, frame: Frame) -> None:
+    data = encode_frame(frame)
     while data:
         written = _write(fd, data)
         data = data[written:]
@@ -207,7 +189,7 @@ class Zygote:
     #: Seconds the nursery may take to import torch and make a zygote (a busy machine).
     nursery_patience: float = 180.0
 
-    def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None]):
+    def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[Job, int], None]):
         self.exits: dict[int, str] = {}
         self.pid = 0
         self._sock: socket.socket | None = None
@@ -262,11 +244,11 @@ class Zygote:
     def fileno(self) -> int:
         return self._connect().fileno()
 
-    def spawn(self, job: dict[str, Any], result_w: int, output_w: int) -> int:
+    def spawn(self, job: Job, result_w: int, output_w: int) -> int:
         sock = self._connect()
         job_fd = os.memfd_create("grader-job", os.MFD_CLOEXEC)
         try:
-            os.write(job_fd, json.dumps(job).encode())
+            os.write(job_fd, json.dumps(job.to_json()).encode())
             os.lseek(job_fd, 0, os.SEEK_SET)
             try:
                 socket.send_fds(sock, [b"spawn"], [job_fd, result_w, output_w])
@@ -381,7 +363,7 @@ class SubZygote(Zygote):
 
 
 def _nursery_loop(ctl: socket.socket, grader: int, warm_up: Callable[[], None],
-                  worker_main: Callable[[dict, int], None]) -> None:
+                  worker_main: Callable[[Job, int], None]) -> None:
     _die_with_parent(grader)
     confine.not_dumpable()  # no worker may read its memory (where the zygote came from)
     os.setpgid(0, 0)  # the grader's Ctrl-C is for the grader; it cleans up nursery and zygote
@@ -417,7 +399,7 @@ def _nursery_loop(ctl: socket.socket, grader: int, warm_up: Callable[[], None],
 
 
 def _zygote_loop(sock: socket.socket, nursery: int,
-                 worker_main: Callable[[dict, int], None]) -> None:
+                 worker_main: Callable[[Job, int], None]) -> None:
     _die_with_parent(nursery)
     _become_subreaper()
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -487,13 +469,13 @@ def _kill_group(pid: int) -> None:
 
 
 def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
-                  worker_main: Callable[[dict, int], None]) -> None:
+                  worker_main: Callable[[Job, int], None]) -> None:
     """First steps of a forked worker; never returns."""
     try:
         os.setsid()
         _die_with_parent(zygote)
         with os.fdopen(job_fd, "rb") as handle:
-            job = json.loads(handle.read())
+            job = Job.from_json(json.loads(handle.read()))
         _confine(job)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -502,8 +484,7 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
         os.close(devnull)
         os.close(output_w)
         _only_own_streams(result_w)
-        limits = job["limits"]
-        _apply_rlimits(limits["memory_mb"], limits["file_mb"])
+        _apply_rlimits(job.limits.memory_mb, job.limits.file_mb)
         worker_main(job, result_w)
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -513,20 +494,20 @@ def _worker_entry(job_fd: int, result_w: int, output_w: int, zygote: int,
         os._exit(0)
     except BaseException:  # noqa: BLE001 - report whatever escaped, then die quietly
         try:
-            _send_frame(result_w, {"kind": "fatal", "error": traceback.format_exc(limit=5)})
+            _send_frame(result_w, FatalFrame(traceback.format_exc(limit=5)))
         except Exception:
             pass
         os._exit(70)
 
 
-def _confine(job: dict[str, Any]) -> None:
+def _confine(job: Job) -> None:
     """Apply the machine's confinement before any submission code runs (`grader.confine`):
     writes only in the job's scratch directory, no network, no signal to anything above.
     A student worker may not read the kit's references or check code either."""
-    settings = job.get("confinement") or {}
-    hidden = settings.get("hidden", []) if job.get("role") == "student" else []
-    plan = confine.Plan.make(job.get("search_path", []), hidden)
-    confine.confine(plan, job["workdir"], settings.get("expected") or {})
+    settings = job.confinement or Confinement()
+    hidden = list(settings.hidden) if job.role == "student" else []
+    plan = confine.Plan.make(list(job.search_path), hidden)
+    confine.confine(plan, job.workdir, dict(settings.expected))
 
 
 def _only_own_streams(result_w: int) -> None:
@@ -571,43 +552,11 @@ def _apply_rlimits(memory_mb: int, file_mb: int) -> None:
 
 # ---------------------------------------------------------------- the grader's side
 
-#: Every key a frame of worker.py may hold: a frame with any other is tampering.
-FRAME_KEYS = frozenset({"kind", "probe", "variant", "result", "error", "missing", "skip",
-                        "load_error", "cell_errors", "cell", "line", "file", "function",
-                        "text", "what"})
-
-
-def _well_formed(frame: Any) -> bool:
-    """Whether a frame has the shape worker.py gives it; the grader reads no other."""
-    if not isinstance(frame, dict) or not frame.keys() <= FRAME_KEYS:
-        return False
-    kind = frame.get("kind")
-    if kind == "loaded":
-        cell_errors, missing = frame.get("cell_errors"), frame.get("missing")
-        return (isinstance(frame.get("load_error"), (dict, type(None)))
-                and isinstance(cell_errors, list) and all(isinstance(e, dict) for e in cell_errors)
-                and isinstance(missing, list) and all(isinstance(n, str) for n in missing))
-    if kind == "probe":
-        if not isinstance(frame.get("probe"), str) or \
-                not isinstance(frame.get("variant"), (str, type(None))):
-            return False
-        for key, kinds in (("error", dict), ("missing", str), ("skip", str)):
-            if key in frame:
-                return isinstance(frame[key], kinds)
-        return "result" in frame
-    if kind == "cell":
-        return isinstance(frame.get("cell"), int)
-    if kind == "where":  # where the student's code was shortly before its deadline
-        return isinstance(frame.get("line"), int) and all(
-            isinstance(frame.get(key), str) for key in ("file", "function", "text"))
-    return kind in ("done", "fatal", "violation")
-
-
 @dataclass(eq=False)  # found in the queue by identity
 class _Queued:
     """A job waiting for a worker."""
 
-    job: dict[str, Any]
+    job: Job
     limits: Limits
     tries: int = 0                      # how many zygotes died while it was running before
     #: A notebook's exercises: started, once the notebook has run, from the state it built.
@@ -616,7 +565,7 @@ class _Queued:
 
 
 class _Running:
-    def __init__(self, entry: _Queued, job: dict[str, Any], pid: int, result_r: int,
+    def __init__(self, entry: _Queued, job: Job, pid: int, result_r: int,
                  output_r: int, spawner: Zygote):
         limits = entry.limits
         self.entry = entry        # as it was queued
@@ -662,31 +611,29 @@ class _Running:
             self.outcome.bad_channel = "the result channel carried too much data"
             return
         self.result_buf += data
-        while len(self.result_buf) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self.result_buf)
-            if len(self.result_buf) < _HEADER.size + size:
+        while len(self.result_buf) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self.result_buf)
+            if len(self.result_buf) < HEADER.size + size:
                 break
-            payload = bytes(self.result_buf[_HEADER.size:_HEADER.size + size])
-            del self.result_buf[:_HEADER.size + size]
-            if size > MAX_NOTE_FRAME_BYTES and not payload.startswith(b'{"kind":"probe"'):
+            payload = bytes(self.result_buf[HEADER.size:HEADER.size + size])
+            del self.result_buf[:HEADER.size + size]
+            if size > MAX_NOTE_FRAME_BYTES and not payload.startswith(PROBE_PREFIX):
                 self.outcome.bad_channel = "the result channel carried an oversized frame"
                 continue
-            notes = sum(f.get("kind") != "probe" for f in self.outcome.frames)
+            notes = sum(not isinstance(f, ProbeFrame) for f in self.outcome.frames)
             if notes > MAX_NOTE_FRAMES:
                 self.outcome.bad_channel = "the result channel carried too many frames"
                 continue
-            try:
-                frame = json.loads(payload)
+            try:  # MalformedFrame (a ValueError) says why; the student is told it is tampering
+                frame = decode_frame(json.loads(payload))
             except (ValueError, RecursionError):
-                frame = None
-            if not _well_formed(frame):
                 self.outcome.bad_channel = "the result channel carried a malformed frame"
                 continue
             self.outcome.frames.append(frame)
 
     def has_run(self) -> bool:
         """Whether a notebook's top-level code has run (its exercises may start)."""
-        return any(f.get("kind") == "loaded" and f.get("load_error") is None
+        return any(isinstance(f, LoadedFrame) and f.load_error is None
                    for f in self.outcome.frames)
 
     def kill(self) -> None:
@@ -709,7 +656,7 @@ class _Running:
 
 def _not_started(entry: _Queued, why: str) -> Outcome:
     """The outcome of a notebook's exercise that never ran: its notebook failed first."""
-    return Outcome({**entry.job, "limits": entry.limits.to_json()}, exit=why, started=False)
+    return Outcome(replace(entry.job, limits=entry.limits), exit=why, started=False)
 
 
 JobSpec = tuple  # (job, limits) or, for a notebook, (job, limits, [(job, limits), ...])
@@ -724,18 +671,17 @@ class Sandbox:
     each under its own limits. Its worker is ended when the last of them is done.
     """
 
-    def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[dict, int], None],
+    def __init__(self, warm_up: Callable[[], None], worker_main: Callable[[Job, int], None],
                  jobs: int = 1, hidden: tuple[str, ...] = ()):
         self.jobs = max(1, jobs)
         #: What confinement holds on this machine (the report says it); every worker
         #: applies all of it or runs nothing. `hidden`: paths no student worker may read.
         self.confinement = confine.available()
-        self._confine_job = {"expected": self.confinement, "hidden": list(hidden)}
+        self._confine_job = Confinement(self.confinement, tuple(hidden))
         # A notebook's exercise worker inherits its notebook's confinement (network, reads)
         # and adds a Landlock layer of its own: it writes only in its own folder, and it
         # cannot signal the notebook's process (nor its other exercises' workers).
-        self._confine_exercise = {"expected": {"filesystem": self.confinement["filesystem"]},
-                                  "hidden": []}
+        self._confine_exercise = Confinement({"filesystem": self.confinement["filesystem"]})
         self.zygote = Zygote(warm_up, worker_main)
 
     def close(self) -> None:
@@ -836,16 +782,14 @@ class Sandbox:
                             if notebook.sub is None:
                                 yield _not_started(entry, NOTEBOOK_GONE)
                                 continue
-                            state = self._start(entry, notebook.sub,
-                                                {"confinement": self._confine_exercise})
+                            state = self._start(entry, notebook.sub, self._confine_exercise)
                             if state is None:   # the notebook's worker failed to start it
                                 yield _not_started(entry, NOTEBOOK_GONE)
                                 yield from drop_family(notebook)
                                 continue
                         else:
                             starting = entry
-                            state = self._start(entry, self.zygote,
-                                                {"confinement": self._confine_job})
+                            state = self._start(entry, self.zygote, self._confine_job)
                             starting = None
                             if state.sub is not None:
                                 subs[state.sub.fileno()] = state
@@ -951,13 +895,13 @@ class Sandbox:
             selector.close()
 
     def _start(self, entry: _Queued, spawner: Zygote,
-               extra: dict[str, Any]) -> _Running | None:
+               confinement: Confinement) -> _Running | None:
         """Fork a worker for `entry` from `spawner`; None if a notebook's worker failed to.
 
         A notebook's result channel is a socket rather than a pipe: the grader sends the
         worker, through it, its end of the socket it will be the zygote on.
         """
-        job = {**entry.job, "limits": entry.limits.to_json(), **extra}
+        job = replace(entry.job, limits=entry.limits, confinement=confinement)
         sub_ours = sub_theirs = None
         if entry.children:
             result_sock, worker_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -1031,7 +975,7 @@ class Sandbox:
             if starting.tries:
                 for child in starting.children:
                     yield _not_started(child, KILLED_ZYGOTE)
-                yield Outcome({**starting.job, "limits": starting.limits.to_json()},
+                yield Outcome(replace(starting.job, limits=starting.limits),
                               exit=KILLED_ZYGOTE, killed_sandbox=True)
             else:
                 pending.appendleft(_Queued(starting.job, starting.limits, 1, starting.children))
@@ -1042,9 +986,12 @@ class Sandbox:
                 entry = pending.popleft()
                 for child in entry.children:
                     yield _not_started(child, SANDBOX_GONE)
-                yield Outcome({**entry.job, "limits": entry.limits.to_json()}, exit=SANDBOX_GONE)
+                yield Outcome(replace(entry.job, limits=entry.limits), exit=SANDBOX_GONE)
 
 
 def scratch_dir(root: str) -> str:
     """A private working directory for one worker."""
     return tempfile.mkdtemp(prefix="job-", dir=root)
+
+
+__all__ = ["FRAME_KEYS", "MAX_NOTE_FRAME_BYTES", "Limits", "Outcome", "Sandbox", "scratch_dir"]

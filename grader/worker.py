@@ -2,8 +2,8 @@
 
 Everything here executes in the forked, untrusted process. It only ever
 *sends* data (frames on the result pipe); verdicts are made in the grader.
-The grader accepts only frames of the shapes `sandbox._well_formed` knows (anything
-else is tampering): a new frame kind or field type must be added there too.
+Frames and the job are the dataclasses of `grader.protocol`; the grader accepts only
+what `protocol.decode_frame` reads (anything else is tampering).
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ import socket
 import sys
 import traceback
 import types
-from typing import Any, Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
+from grader.protocol import (CellFrame, DoneFrame, ErrorInfo, Frame, Job, JobModule, JobSource,
+                             LoadedFrame, ProbeFrame, ViolationFrame, WhereFrame)
 from grader.sandbox import _send_frame, _zygote_loop
 from grader.strip import strip_for_student
 
@@ -157,24 +160,23 @@ def _defer_imports() -> None:
     sys.meta_path.insert(0, _LoadRealParent)
 
 
-def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[dict, int], None]:
+def make_worker_main(exercises: Mapping[str, Exercise]) -> Callable[[Job, int], None]:
     """The worker's job, by its "mode": "" (load the source, run one exercise's probes),
     "notebook" (run a notebook's top-level code once, then fork a worker per exercise
     from that state) or "exercise" (one such worker: probes only)."""
     check_code = _check_code(exercises)
 
-    def worker_main(job: dict[str, Any], result_fd: int) -> None:
-        mode = job.get("mode", "")
-        if mode == "notebook":
-            names = list(job["exercises"])
-            if job["role"] == "student":  # the probes of the notebook's exercises, no answers
+    def worker_main(job: Job, result_fd: int) -> None:
+        if job.mode == "notebook":
+            names = list(job.exercises)
+            if job.role == "student":  # the probes of the notebook's exercises, no answers
                 strip_for_student(exercises, names[0], also=names[1:])
             run_notebook(job, result_fd, worker_main)
             return
-        exercise = exercises[job["exercise"]]
-        if job["role"] == "student":  # nothing of the grader's answers in reach of the student
+        exercise = exercises[job.exercise]
+        if job.role == "student":  # nothing of the grader's answers in reach of the student
             exercise = strip_for_student(exercises, exercise.name)
-        if mode == "exercise":
+        if job.mode == "exercise":
             run_notebook_exercise(exercise, job, result_fd, check_code)
         else:
             run_job(exercise, job, result_fd, check_code)
@@ -190,7 +192,7 @@ class _Channel:
     sending = False    # a frame is half written: the timer's report waits for the next tick
 
 
-def send(frame: dict[str, Any]) -> None:
+def send(frame: Frame) -> None:
     _Channel.sending = True
     try:
         _send_frame(_Channel.fd, frame)
@@ -202,21 +204,20 @@ def _arm_where_timer(seconds: float, filenames: set[str]) -> None:
     """So that a timeout can say where the code was: shortly before the grader's deadline,
     and then every tenth of a second, send the student's innermost frame (the grader keeps
     the last one). Code that takes SIGALRM for itself only loses this report."""
-    last: dict[str, Any] = {}
+    last: list[WhereFrame] = []
 
     def tell(signum: int, frame: types.FrameType | None) -> None:
         if _Channel.sending:
             return
         while frame is not None and frame.f_code.co_filename not in filenames:
             frame = frame.f_back
-        where = {"kind": "where", "file": "", "line": 0, "function": "", "text": ""}
+        where = WhereFrame()
         if frame is not None:
             name = frame.f_code.co_filename
-            where.update(file=name, line=frame.f_lineno or 0, function=frame.f_code.co_name,
-                         text=linecache.getline(name, frame.f_lineno or 0).strip()[:200])
-        if where != last:
-            last.clear()
-            last.update(where)
+            where = WhereFrame(name, frame.f_lineno or 0, frame.f_code.co_name,
+                               linecache.getline(name, frame.f_lineno or 0).strip()[:200])
+        if where not in last:
+            last[:] = [where]
             send(where)
 
     signal.signal(signal.SIGALRM, tell)
@@ -247,7 +248,7 @@ def _listdir(path: str) -> list[str]:
         return []
 
 
-def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
+def _install_guard(forbidden: Sequence[str], send: Callable[[Frame], None]) -> None:
     """Refuse (and report) any import of `solutions` or read of a reference file.
 
     `forbidden` holds the kit's solutions folder and each exercise pack's solution
@@ -298,12 +299,12 @@ def _install_guard(forbidden: list[str], send: Callable[[dict], None]) -> None:
         # Told at once, before any of it is read; not refused, so that a course notebook
         # that copies one exercise loses that exercise only (the grader decides which).
         reported.append(what)
-        send({"kind": "violation", "what": what})
+        send(ViolationFrame(what))
 
     sys.addaudithook(audit)
 
 
-def _error_info(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
+def _error_info(exc: BaseException, filenames: set[str]) -> ErrorInfo:
     """An exception as data: type, message, and the student's line where it happened."""
     info: dict[str, Any] = {"type": type(exc).__name__}
     try:
@@ -317,9 +318,11 @@ def _error_info(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
         if exc.offset and stripped:
             column = max(0, exc.offset - 1 - (len(text) - len(stripped)))
             caret = "\n    " + " " * min(column, len(stripped)) + "^"
-        info.update(message=exc.msg or info["message"], file=exc.filename, line=exc.lineno,
+        # a SyntaxError the submission made itself may hold anything: frames hold text
+        info.update(message=exc.msg if isinstance(exc.msg, str) and exc.msg else info["message"],
+                    file=exc.filename, line=exc.lineno if type(exc.lineno) is int else None,
                     text=stripped[:200] + caret)
-        return info
+        return ErrorInfo(**info)
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if f.filename in filenames]
     if own:
@@ -329,14 +332,14 @@ def _error_info(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     kept = [line for line in lines if any(name in line for name in filenames)]
     info["traceback"] = "".join(kept[-6:])[-3000:]
-    return info
+    return ErrorInfo(**info)
 
 
 class _SubmittedModules:
     """Import hook: the submission's own modules come from the source the grader read
     before any worker ran (not from disk, where another submission may have written)."""
 
-    def __init__(self, modules: Mapping[str, dict[str, str]], filenames: set[str]):
+    def __init__(self, modules: Mapping[str, JobModule], filenames: set[str]):
         self.modules = dict(modules)
         self.filenames = filenames
 
@@ -346,18 +349,18 @@ class _SubmittedModules:
         if fullname not in self.modules:
             return None
         return importlib.util.spec_from_loader(fullname, self,
-                                               origin=self.modules[fullname]["path"])
+                                               origin=self.modules[fullname].path)
 
     def create_module(self, spec: Any) -> None:
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
         source = self.modules[module.__name__]
-        module.__file__ = source["path"]
-        self.filenames.add(source["path"])
-        linecache.cache[source["path"]] = (len(source["code"]), None,
-                                           source["code"].splitlines(True), source["path"])
-        exec(compile(source["code"], source["path"], "exec"), module.__dict__)
+        module.__file__ = source.path
+        self.filenames.add(source.path)
+        linecache.cache[source.path] = (len(source.code), None,
+                                        source.code.splitlines(True), source.path)
+        exec(compile(source.code, source.path, "exec"), module.__dict__)
 
 
 class _Withheld:
@@ -423,22 +426,22 @@ def _display(*objects: Any, **kwargs: Any) -> None:
 NOTEBOOK_BUILTINS = {"display": _display, "get_ipython": _NotebookShell}
 
 
-def load_sources(sources: list[dict[str, Any]], filenames: set[str],
+def load_sources(sources: Sequence[JobSource], filenames: set[str],
                  on_cell: Callable[[int], None] = lambda number: None
-                 ) -> tuple[dict, list, dict | None]:
+                 ) -> tuple[dict, list[ErrorInfo], ErrorInfo | None]:
     """Execute the submission's sources; return (names, cell errors, load error)."""
     names: dict[str, Any] = {}
-    cell_errors: list[dict[str, Any]] = []
+    cell_errors: list[ErrorInfo] = []
     for source in sources:
-        filename = source["path"]
-        if source["kind"] == "module":
-            module = types.ModuleType(source["module_name"])
+        filename = source.path
+        if source.kind == "module":
+            module = types.ModuleType(source.module_name)
             module.__file__ = filename
-            sys.modules[source["module_name"]] = module
-            linecache.cache[filename] = (len(source["code"]), None,
-                                         source["code"].splitlines(True), filename)
+            sys.modules[source.module_name] = module
+            linecache.cache[filename] = (len(source.code), None,
+                                         source.code.splitlines(True), filename)
             try:
-                exec(compile(source["code"], filename, "exec"), module.__dict__)
+                exec(compile(source.code, filename, "exec"), module.__dict__)
             except BaseException as exc:  # noqa: BLE001 - SystemExit at import is a verdict too
                 return names, cell_errors, _error_info(exc, filenames)
             names.update(vars(module))
@@ -449,7 +452,7 @@ def load_sources(sources: list[dict[str, Any]], filenames: set[str],
             main.__dict__.update(namespace)
             sys.modules["__main__"] = main
             namespace = main.__dict__
-            for number, code in source["cells"]:
+            for number, code in source.cells:
                 cell_name = f"{filename} [cell {number}]"
                 filenames.add(cell_name)
                 text = code
@@ -458,72 +461,70 @@ def load_sources(sources: list[dict[str, Any]], filenames: set[str],
                 try:
                     exec(compile(text, cell_name, "exec"), namespace)
                 except BaseException as exc:  # noqa: BLE001 - a failing cell is reported, the rest runs
-                    cell_errors.append({"cell": number, **_error_info(exc, filenames)})
+                    cell_errors.append(replace(_error_info(exc, filenames), cell=number))
             names.update(namespace)
     return names, cell_errors, None
 
 
-def _prepare(job: dict[str, Any]) -> set[str]:
+def _prepare(job: Job) -> set[str]:
     """Before any of the submission runs: working folder, imports, guard. Returns the
     submission's file names (its frames in a traceback)."""
     os.environ[IN_WORKER_ENV] = "1"  # a submission that runs the grader gets a refusal
-    os.chdir(job["workdir"])
-    for path in reversed(job.get("search_path", [])):
+    os.chdir(job.workdir)
+    for path in reversed(job.search_path):
         sys.path.insert(0, path)
-    if job["role"] == "student" and job.get("forbidden"):
-        _install_guard(job["forbidden"], send)
+    if job.role == "student" and job.forbidden:
+        _install_guard(job.forbidden, send)
         sys.meta_path.insert(0, _WithheldReferences())
-        if job.get("violation"):  # the grader found the file to be a reference file
-            send({"kind": "violation", "what": job["violation"]})
-    filenames = {s["path"] for s in job["sources"]}
-    if job.get("modules"):
-        sys.meta_path.insert(0, _SubmittedModules(job["modules"], filenames))
-    _reseed(int(job["seed"]))
+        if job.violation:  # the grader found the file to be a reference file
+            send(ViolationFrame(job.violation))
+    filenames = {s.path for s in job.sources}
+    if job.modules:
+        sys.meta_path.insert(0, _SubmittedModules(job.modules, filenames))
+    _reseed(int(job.seed))
     return filenames
 
 
-def run_job(exercise: Exercise, job: dict[str, Any], result_fd: int,
+def run_job(exercise: Exercise, job: Job, result_fd: int,
             check_code: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
             ) -> None:
     _Channel.fd = result_fd
     filenames = _prepare(job)
-    _arm_where_timer(float(job["limits"]["timeout"]), filenames)
+    _arm_where_timer(float(job.limits.timeout), filenames)
     names, cell_errors, load_error = load_sources(
-        job["sources"], filenames, lambda number: send({"kind": "cell", "cell": number}))
+        job.sources, filenames, lambda number: send(CellFrame(number)))
     missing = [n for n in exercise.names if n not in names]
-    send({"kind": "loaded", "load_error": load_error, "cell_errors": cell_errors,
-          "missing": missing})
+    send(LoadedFrame(load_error, tuple(cell_errors), tuple(missing)))
     if load_error is not None:
-        send({"kind": "done"})
+        send(DoneFrame())
         return
     _refuse_check_code(exercise, job, names, check_code)
     _run_probes(exercise, job, names, filenames)
 
 
-def _refuse_check_code(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any],
+def _refuse_check_code(exercise: Exercise, job: Job, names: Mapping[str, Any],
                        check_code: tuple[frozenset[str], frozenset[str]]) -> None:
     """A student's public names that are (or hold) the grader's check code: a violation."""
-    if job["role"] != "student":
+    if job.role != "student":
         return
     taken = _taken_from_check_code([names[n] for n in exercise.names if n in names],
                                    *check_code)
     if taken:
-        send({"kind": "violation", "what": f"use {taken}"})
+        send(ViolationFrame(f"use {taken}"))
 
 
 #: A notebook's state, as its top-level code left it; its exercise workers fork from it.
 _NOTEBOOK: dict[str, Any] = {}
 
 
-def run_notebook(job: dict[str, Any], result_fd: int,
-                 worker_main: Callable[[dict, int], None]) -> None:
+def run_notebook(job: Job, result_fd: int, worker_main: Callable[[Job, int], None]) -> None:
     """Run a notebook's top-level code once (its own time limit), then be the zygote of
     its exercises: the grader sends, on the result channel, the socket to serve on."""
     _Channel.fd = result_fd
     filenames = _prepare(job)
-    _arm_where_timer(float(job["limits"]["timeout"]), filenames)
+    _arm_where_timer(float(job.limits.timeout), filenames)
     names, cell_errors, load_error = load_sources(
-        job["sources"], filenames, lambda number: send({"kind": "cell", "cell": number}))
+        job.sources, filenames, lambda number: send(CellFrame(number)))
     _disarm_where_timer()
     # What it printed goes out now, once: not again from each exercise's copy of the buffer.
     for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__,
@@ -532,10 +533,9 @@ def run_notebook(job: dict[str, Any], result_fd: int,
             stream.flush()
         except Exception:  # noqa: BLE001 - a stream the notebook replaced may not flush
             pass
-    send({"kind": "loaded", "load_error": load_error, "cell_errors": cell_errors,
-          "missing": []})
+    send(LoadedFrame(load_error, tuple(cell_errors)))
     if load_error is not None:
-        send({"kind": "done"})
+        send(DoneFrame())
         return
     _NOTEBOOK.update(names=names, cell_errors=cell_errors, filenames=filenames)
     with socket.socket(fileno=os.dup(result_fd)) as channel:
@@ -545,21 +545,20 @@ def run_notebook(job: dict[str, Any], result_fd: int,
     _zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
 
 
-def run_notebook_exercise(exercise: Exercise, job: dict[str, Any], result_fd: int,
+def run_notebook_exercise(exercise: Exercise, job: Job, result_fd: int,
                           check_code: tuple[frozenset[str], frozenset[str]] = (
                               frozenset(), frozenset())) -> None:
     """One exercise of a notebook, in a worker forked from the notebook's state."""
     _Channel.fd = result_fd
-    os.chdir(job["workdir"])
-    if job.get("violation"):
-        send({"kind": "violation", "what": job["violation"]})
+    os.chdir(job.workdir)
+    if job.violation:
+        send(ViolationFrame(job.violation))
     names, filenames = _NOTEBOOK["names"], _NOTEBOOK["filenames"]
     _refuse_check_code(exercise, job, names, check_code)
     _without_cuda_if_lost()
-    _arm_where_timer(float(job["limits"]["timeout"]), filenames)
+    _arm_where_timer(float(job.limits.timeout), filenames)
     missing = [n for n in exercise.names if n not in names]
-    send({"kind": "loaded", "load_error": None, "cell_errors": _NOTEBOOK["cell_errors"],
-          "missing": missing})
+    send(LoadedFrame(None, tuple(_NOTEBOOK["cell_errors"]), tuple(missing)))
     _run_probes(exercise, job, names, filenames)
 
 
@@ -666,34 +665,33 @@ def _without_cuda_if_lost() -> None:
         torch.cuda.is_available.__code__ = (lambda: False).__code__
 
 
-def _run_probes(exercise: Exercise, job: dict[str, Any], names: Mapping[str, Any],
+def _run_probes(exercise: Exercise, job: Job, names: Mapping[str, Any],
                 filenames: set[str]) -> None:
-    seed = int(job["seed"])
+    seed = int(job.seed)
     submitted = {n: names[n] for n in exercise.names if n in names}
-    made = codec.from_plain(job["inputs"])   # made by the grader, decoded once
+    made = codec.from_plain(job.inputs)   # made by the grader, decoded once
 
     def run_probe(name: str, namespace: Mapping[str, Any], variant: str | None) -> None:
         inputs = copy.deepcopy(made)  # fresh, writable arrays for each probe
         _reseed(probe_seed(seed, name))
-        frame: dict[str, Any] = {"kind": "probe", "probe": name, "variant": variant}
         try:
             result = exercise.probes[name](Submitted(namespace), inputs)
-            frame["result"] = codec.to_plain(result)
+            frame = ProbeFrame(name, variant, result=codec.to_plain(result))
         except MissingName as exc:
-            frame["missing"] = str(exc)
+            frame = ProbeFrame(name, variant, missing=str(exc))
         except Skip as exc:
-            frame["skip"] = str(exc)
+            frame = ProbeFrame(name, variant, skip=str(exc))
         except BaseException as exc:  # noqa: BLE001 - even SystemExit from a student's function
-            frame["error"] = _error_info(exc, filenames)
+            frame = ProbeFrame(name, variant, error=_error_info(exc, filenames))
         send(frame)
 
     for name in exercise.probes:
         run_probe(name, submitted, None)
-    if job["role"] == "reference":
+    if job.role == "reference":
         for misconception in exercise.misconceptions:
             if misconception.mutant is None:
                 continue
             mutated = {**submitted, **misconception.mutant(submitted)}
             for name in exercise.probes_for(misconception.checks):
                 run_probe(name, mutated, misconception.key)
-    send({"kind": "done"})
+    send(DoneFrame())

@@ -18,6 +18,8 @@ import pytest
 
 from conftest import SOLUTIONS, exercise_result, write_submission
 from grader.checks import e00_tensor_basics, e09_linear_regression
+from grader.checks.e09_linear_regression import detectors as e09_detectors
+from grader.checks.e09_linear_regression import inputs as e09_inputs
 from grader.judging import compare
 from grader.loaders import load_paths
 
@@ -120,6 +122,12 @@ E00_CORRECT = {
         "return torch.stack(columns, dim=1)", "return torch.vstack(columns).T",
         "return x[x.sum(dim=1) > 0]", "return x[torch.nonzero(torch.sum(x, 1) > 0).squeeze(1)]",
         "return t.numpy()", "return t.numpy(force=True)"),
+    # the rows stacked, then turned (not regrouped); the generator passed by keyword
+    "stack_then_transpose": changed(
+        E00,
+        "return torch.stack(columns, dim=1)", "return torch.stack(columns).T.contiguous()",
+        "return torch.randn(shape, generator=generator)",
+        "return torch.normal(0.0, 1.0, size=tuple(shape), generator=generator)"),
 }
 
 E00_BUGS = {
@@ -148,7 +156,28 @@ E00_BUGS = {
                        {"flatten_is_view": None}),
     "flatten_everything": (changed(E00, "return x.reshape(x.shape[0], -1)",
                                    "return torch.flatten(x)"),
-                           {"flatten_values": None, "flatten_non_contiguous": None}),
+                           {"flatten_values": "flatten_all_axes",
+                            "flatten_non_contiguous": "flatten_all_axes"}),
+    # view(-1) raises on the non-contiguous batches: that is the misconception named there
+    "view_everything": (changed(E00, "return x.reshape(x.shape[0], -1)", "return x.view(-1)"),
+                        {"flatten_values": None, "flatten_non_contiguous": "view_not_reshape"}),
+    # a generator seeded, then not passed: the draws come from the global generator
+    "generator_not_passed": (changed(E00, "return torch.randn(shape, generator=generator)",
+                                     "return torch.randn(shape)"),
+                             {"seeded_normal_values": None,
+                              "seeded_normal_keeps_global_state": "generator_not_passed"}),
+    "seed_never_used": (changed(E00, "generator = torch.Generator().manual_seed(seed)\n", "",
+                                "return torch.randn(shape, generator=generator)",
+                                "return torch.randn(*shape)"),
+                        {"seeded_normal_values": None,
+                         "seeded_normal_keeps_global_state": "generator_not_passed"}),
+    "stack_then_reshape": (changed(E00, "return torch.stack(columns, dim=1)",
+                                   "return torch.stack(columns).reshape(len(columns[0]), "
+                                   "len(columns))"),
+                           {"stack_columns_values": "reshape_not_transpose"}),
+    "cat_then_view": (changed(E00, "return torch.stack(columns, dim=1)",
+                              "return torch.cat(columns).view(-1, len(columns))"),
+                      {"stack_columns_values": "reshape_not_transpose"}),
     "reshape_for_channels": (changed(E00, "return x.permute(0, 2, 3, 1)",
                                      "return x.reshape(x.shape[0], x.shape[2], x.shape[3], "
                                      "x.shape[1])"),
@@ -510,6 +539,60 @@ E09_BUGS = {
                     learning_rate = learning_rate / 2
                 y_pred = w * x
         """), {"descent_arguments": None}),
+    "zero_grad_after_backward": (changed(
+        E09,
+        """
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        """,
+        """
+                loss.backward()
+                optimizer.zero_grad()
+                optimizer.step()
+        """), {"fit_train_losses": "no_update",
+               "fit_test_losses": "no_update",
+               "fit_weights": "no_update"}),
+    "step_before_backward": (changed(
+        E09,
+        """
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        """,
+        """
+                optimizer.zero_grad()
+                optimizer.step()
+                loss.backward()
+        """), {"fit_train_losses": "no_update",
+               "fit_weights": "no_update"}),
+    "step_never_called": (changed(
+        E09,
+        """
+                loss.backward()
+                optimizer.step()
+        """, "loss.backward()"), {"fit_train_losses": "no_update", "fit_weights": "no_update"}),
+    "test_loss_on_train_data": (changed(
+        E09, "test_losses.append(loss_fn(model(X_test), y_test).item())",
+        "test_losses.append(loss_fn(model(X_train), y_train).item())"),
+        {"fit_test_losses": "test_loss_on_train_data", "fit_modes": None}),
+    "split_one_more": (changed(E09, "split = int(train_fraction * len(X))",
+                               "split = int(train_fraction * len(X)) + 1"),
+                       {"split_default": "split_off_by_one",
+                        "split_other_fraction": "split_off_by_one"}),
+    "mse_functional": (changed(E09, "loss_fn = nn.L1Loss()",
+                               "loss_fn = torch.nn.functional.mse_loss"),
+                       {"fit_train_losses": "mse_not_l1", "fit_weights": "mse_not_l1"}),
+    "gradient_ascent": (changed(E09, "w -= learning_rate * gradient",
+                                "w += learning_rate * gradient"),
+                        {"descent_default": "gradient_ascent",
+                         "descent_arguments": "gradient_ascent"}),
+    "gradient_np_sum": (changed(E09, "gradient = np.mean(2 * x * (y_pred - y))",
+                                "gradient = np.sum(2 * x * (y_pred - y))"),
+                        {"descent_default": "gradient_sum_not_mean",
+                         "descent_arguments": "gradient_sum_not_mean"}),
+    "w_random_start": (changed(E09, "w = 0.0", "w = float(np.random.randn())"),
+                       {"descent_default": "w_not_zero", "descent_arguments": "w_not_zero"}),
     "gd_returns_array": (changed(E09, "return float(w), losses",
                                  "return np.array([w]), np.array(losses)"),
                          {"descent_types": None}),
@@ -575,7 +658,7 @@ def test_e09_inputs_follow_the_seed_and_keep_the_splits_unambiguous():
 def test_e09_fit_data_keep_every_residual_clear_of_zero():
     """The L1 gradient is a sign: along both reference runs no training residual comes
     within RESIDUAL_MARGIN of 0, so float32 and float64 answers take the same path."""
-    module = e09_linear_regression
+    module = e09_inputs
     for seed in range(8):
         data = module.make_inputs(seed)
         X, y = data["X_train"], data["y_train"]
@@ -591,14 +674,39 @@ def test_e09_by_hand_descent_mutants_follow_the_reference_formula():
 
     data = e09_linear_regression.make_inputs(7)
     w, losses = manual_gradient_descent(data["gd_x"], data["gd_y"])
-    w_run, losses_run = e09_linear_regression.descent_run(data["gd_x"], data["gd_y"], 0.01, 20)
+    w_run, losses_run = e09_detectors.descent_run(data["gd_x"], data["gd_y"], 0.01, 20)
     assert not compare("", losses, losses_run, 1e-9) and abs(w - w_run) < 1e-9
 
 
-def test_new_check_modules_do_not_import_torch_at_top_level():
-    for module in (e00_tensor_basics, e09_linear_regression):
-        tree = ast.parse(Path(module.__file__).read_text())
+GRADER_SIDE = ("__init__", "inputs", "judges", "detectors")
+
+
+@pytest.mark.parametrize("module", [e00_tensor_basics, e09_linear_regression])
+def test_grader_side_modules_import_neither_torch_nor_worker_code(module):
+    """The declaration, inputs, judges and detectors run in the grader: no torch, and
+    none of the worker's modules (probes, mutants) at top level."""
+    folder = Path(module.__file__).parent
+    for path in (folder / f"{name}.py" for name in GRADER_SIDE):
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
         top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         names = [a.name for n in top for a in n.names] + \
             [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
-        assert not any(name.split(".")[0] == "torch" for name in names)
+        assert not any(name.split(".")[0] == "torch" for name in names), path
+        assert not {"probes", "mutants"} & {part for name in names for part in name.split(".")}, \
+            path
+    assert all(len(p.read_text().splitlines()) < 400 for p in folder.glob("*.py"))
+
+
+@pytest.mark.parametrize("module", [e00_tensor_basics, e09_linear_regression])
+def test_every_mutant_is_named_and_has_its_texts(module):
+    """Each misconception names a mutant of mutants.py or has a detector, and its text
+    exists in English and Korean."""
+    tree = ast.parse((Path(module.__file__).parent / "mutants.py").read_text())
+    mutants = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    texts = module.EXERCISE.texts_by_key()
+    for misconception in module.EXERCISE.misconceptions:
+        assert misconception.detect is not None or misconception.mutant in mutants, \
+            misconception.key
+        assert {"en", "ko"} <= set(texts[misconception.key]), misconception.key

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import EXERCISES, ROOT, SOLUTIONS, exercise_result, run_cli
+from conftest import EXERCISES, SOLUTIONS, exercise_result, run_cli
 from grader import hints, stubs, todos
 from grader.course import COURSE
 from grader.i18n import languages

@@ -8,7 +8,10 @@ import pytest
 import numpy as np
 
 from conftest import exercise_result
-from grader.checks import e04_my_relu, e05_two_layer_net, e06_dynamic_net, modules_common
+from grader.checks import e04_my_relu, e05_two_layer_net, e06_dynamic_net
+from grader.checks.e05_two_layer_net import inputs as e05_inputs
+from grader.checks.e06_dynamic_net import inputs as e06_inputs, judges as e06_judges
+from grader.checks.modules import inputs as module_inputs
 
 
 MODULES = {m.EXERCISE.name: m for m in (e04_my_relu, e05_two_layer_net, e06_dynamic_net)}
@@ -427,8 +430,8 @@ def test_e06_depths_are_inferred_for_other_seeds():
     """make_inputs keeps every depth's output clearly apart, whatever the seed."""
     for seed in range(40):
         inputs = e06_dynamic_net.make_inputs(seed)
-        assert e06_dynamic_net._separated(e06_dynamic_net.weights_of(inputs), inputs["x"],
-                                          inputs["upstream"])
+        assert e06_inputs.separated(e06_inputs.weights_of(inputs), inputs["x"],
+                                    inputs["upstream"])
 
 
 def test_e04_gradient_at_zero_is_zero_or_upstream(grade):
@@ -463,23 +466,23 @@ def test_every_input_changes_with_the_seed(module):
 
 
 @pytest.mark.parametrize("module, first, last", [
-    (e05_two_layer_net, "linear1", "linear2"),
-    (e06_dynamic_net, "input_linear", "output_linear")])
+    (e05_inputs, "linear1", "linear2"),
+    (e06_inputs, "input_linear", "output_linear")])
 def test_large_probes_are_at_the_tutorial_sizes_or_larger(module, first, last):
     """N beyond any power of two a student might batch by, D_in >= 1000, H >= 100,
     D_out >= 10; no ReLU input within float32 rounding of 0 (so every correct answer's
     gradients match); for e06, every depth's output clearly apart from the others."""
     for seed in SEEDS:
         inputs = module.make_inputs(seed)
-        sizes = modules_common.sizes_of(inputs, modules_common.LARGE, first, last)
+        sizes = module_inputs.sizes_of(inputs, module_inputs.LARGE, first, last)
         assert sizes["n"] > 64 and not _is_power_of_two(sizes["n"]), sizes
         assert sizes["d_in"] >= 1000 and sizes["h"] >= 100 and sizes["d_out"] >= 10, sizes
-        weights = module.weights_of(inputs, modules_common.LARGE)
-        x = inputs[modules_common.LARGE + "x"]
-        steps = module.STEPS if module is e05_two_layer_net else e06_dynamic_net.steps(3)
-        assert modules_common.clear_of_kinks(x, steps, weights), seed
-        if module is e06_dynamic_net:
-            assert e06_dynamic_net._depths_apart(weights, x), seed
+        weights = module.weights_of(inputs, module_inputs.LARGE)
+        x = inputs[module_inputs.LARGE + "x"]
+        steps = module.STEPS if module is e05_inputs else e06_inputs.steps(3)
+        assert module_inputs.clear_of_kinks(x, steps, weights), seed
+        if module is e06_inputs:
+            assert e06_inputs.depths_apart(weights, x), seed
 
 
 def test_e04_large_inputs_are_odd_sized_with_zeros_and_values_beside_zero():
@@ -507,12 +510,12 @@ def _binomial_tail(n: int, p: float, low: int, high: int) -> float:
 
 def test_e06_statistics_fail_a_correct_model_less_than_once_in_a_billion_runs():
     """The union bound the module's docstring states, recomputed independently."""
-    draws = e06_dynamic_net.DRAWS
-    least, most = e06_dynamic_net.binomial_bounds(draws, 1 / 4)
+    draws = e06_inputs.DRAWS
+    least, most = e06_judges.binomial_bounds(draws, 1 / 4)
     counts = 4 * _binomial_tail(draws, 1 / 4, least, most)
-    pair_least, _ = e06_dynamic_net.binomial_bounds(draws // 2, 1 / 16)
+    pair_least, _ = e06_judges.binomial_bounds(draws // 2, 1 / 16)
     pairs = 16 * _binomial_tail(draws // 2, 1 / 16, pair_least, draws // 2)
-    constant = e06_dynamic_net.INSTANCES * 4 * 0.25 ** e06_dynamic_net.CALLS
+    constant = e06_inputs.INSTANCES * 4 * 0.25 ** e06_inputs.CALLS
     assert counts + pairs + constant < 1e-9, (counts, pairs, constant)
     # while a coin flip per layer (depths 0 and 3 at 1/8 each) is caught almost surely
     assert 1 - _binomial_tail(draws, 1 / 8, least, most) < 1e-6

@@ -21,7 +21,10 @@ from grader.reporters.terminal import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = collect_exercises(plugin_manager())
-SHARED_MODULES = sorted((ROOT / "grader" / "checks").glob("*.py"))
+CHECKS = ROOT / "grader" / "checks"
+# grader/checks' own modules and its shared packages (those without an exercise's texts/)
+SHARED_MODULES = sorted(path for path in CHECKS.rglob("*.py")
+                        if path.parent == CHECKS or not (path.parent / "texts").is_dir())
 
 
 def _catalogues():
@@ -46,7 +49,9 @@ def test_every_text_in_every_language_with_the_same_placeholders(catalogue):
 def _source_files(exercise) -> list[Path]:
     defining = inspect.getmodule(exercise.make_inputs)
     path = Path(inspect.getfile(defining))
-    return sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
+    # an exercise package (inputs.py makes the inputs, or __init__.py): all of its modules
+    in_package = path.name in ("__init__.py", "inputs.py")
+    return sorted(path.parent.glob("*.py")) if in_package else [path]
 
 
 def _literal_keys(paths) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
@@ -15,11 +16,14 @@ from grader.hints import remember as remember_hints
 from grader.i18n import languages
 from grader.model import Report
 from grader.plugins import collect_exercises, collect_reporters, plugin_manager
-from grader.reporters import ReportSettings
+from grader.reporters import SPREADSHEETS, ReportSettings
+from grader.reporters.gradescope import VISIBILITIES
 from grader.sandbox import Limits
 from grader.stubs import languages as stub_languages
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
+#: When this run started (Gradescope's execution_time counts from here).
+_STARTED = time.monotonic()
 
 
 class UsageError(Exception):
@@ -66,6 +70,22 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
                              "or no network namespace): exit 2")
     parser.add_argument("--watch", action="store_true",
                         help="grade again each time you save an exercise file (Ctrl-C to stop)")
+    staff = parser.add_argument_group("gradebooks and course tools")
+    staff.add_argument("--excel", action="store_true",
+                       help="start a spreadsheet (csv, canvas, moodle) with a UTF-8 byte order "
+                            "mark, so that Excel reads names in any language")
+    staff.add_argument("--roster", type=Path, metavar="FILE",
+                       help="canvas: the class roster, a CSV such as Canvas's gradebook export")
+    staff.add_argument("--roster-column", default="", metavar="NAME",
+                       help="canvas: the roster column that holds the submission ids (default "
+                            "'SIS User ID'); moodle: the identifier column's name (default "
+                            "'ID number')")
+    staff.add_argument("--assignment", default="", metavar="NAME",
+                       help="canvas: the assignment column, 'Name (id)' for an existing "
+                            "assignment, a new name for a new one (default 'torchkit')")
+    staff.add_argument("--visibility", choices=VISIBILITIES, metavar="WHEN",
+                       help="gradescope: when students see the tests: "
+                            + ", ".join(VISIBILITIES) + " (default visible)")
     return parser
 
 
@@ -162,6 +182,7 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--watch grades one submission; it takes no --batch")
     if args.watch and args.format != "terminal":
         raise UsageError("--watch shows the terminal report; it takes no --format")
+    args.report_options = report_options(args)
 
     shown: list[str] = list(args.only)
     if args.batch is None:
@@ -185,7 +206,8 @@ def _main(argv: list[str]) -> int:
         names = tuple(e.name for e in grader.exercises)
         if args.batch is not None:
             return _batch(pm, grader, args, reporters, names, color)
-        settings = ReportSettings(batch=False, lang=args.lang, color=color, exercise_names=names)
+        settings = ReportSettings(batch=False, lang=args.lang, color=color, exercise_names=names,
+                                  **args.report_options)
         if args.watch:
             from grader.watch import watch
             return watch(pm, grader, args.paths, settings)
@@ -193,10 +215,10 @@ def _main(argv: list[str]) -> int:
         if partial:
             report = _part_of_the_course(pm, grader, submission, args.paths, shown)
             settings = ReportSettings(batch=False, lang=args.lang, color=color,
-                                      exercise_names=tuple(shown))
+                                      exercise_names=tuple(shown), **args.report_options)
         else:
             report = grader.grade(submission)
-        _emit(reporters[args.format]([report], settings))
+        _emit(reporters[args.format]([report], replace(settings, elapsed=_elapsed())))
         remember_hints(e.name for e in report.exercises)   # --hints: the levels it showed
         return EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL
 
@@ -282,25 +304,65 @@ def student_ids(entries: list[Path]) -> list[str]:
     return [entry.name if ids.count(id_) > 1 else id_ for entry, id_ in zip(entries, ids)]
 
 
+def report_options(args) -> dict:
+    """The settings of --excel, --roster, --roster-column, --assignment and --visibility,
+    checked against --format (a wrong combination is a usage error, before any grading)."""
+    from grader.reporters.lms import RosterError, read_roster
+
+    fmt = args.format
+    if args.excel and fmt not in SPREADSHEETS:
+        raise UsageError(f"--excel is for the spreadsheets ({', '.join(SPREADSHEETS)}), "
+                         f"not --format {fmt}")
+    if fmt == "canvas" and args.roster is None:
+        raise UsageError("--format canvas needs --roster FILE (the class list, such as "
+                         "Canvas's gradebook export) to join the scores on")
+    for flag, value, formats in (("--roster", args.roster, ("canvas",)),
+                                 ("--assignment", args.assignment, ("canvas",)),
+                                 ("--roster-column", args.roster_column, ("canvas", "moodle")),
+                                 ("--visibility", args.visibility, ("gradescope",))):
+        if value and fmt not in formats:
+            raise UsageError(f"{flag} is for --format {' or '.join(formats)}")
+    if fmt == "canvas" and args.batch is None:
+        raise UsageError("--format canvas writes a class's gradebook: use it with --batch DIR")
+    options: dict = {"excel": args.excel, "roster_column": args.roster_column,
+                     "assignment": args.assignment, "visibility": args.visibility or "visible"}
+    if args.roster is not None:
+        column = args.roster_column or "SIS User ID"
+        try:
+            options["roster"] = read_roster(args.roster, column)
+        except RosterError as exc:
+            raise UsageError(str(exc)) from None
+    return options
+
+
+def _elapsed() -> float:
+    return time.monotonic() - _STARTED
+
+
 def _batch(pm, grader: Grader, args, reporters, names, color: bool) -> int:
+    from grader.reporters.lms import not_in_roster
+    from grader.reporters.progress import Progress
+
     entries = batch_entries(args.batch)
+    if not entries:
+        raise UsageError(f"--batch {args.batch}: no submissions in it (each entry, a folder, a "
+                         ".py file or a notebook, is one student's)")
     submissions = [pm.hook.grader_load_submission(paths=[entry], id=student_id)
                    for entry, student_id in zip(entries, student_ids(entries))]
-    progress = sys.stderr.isatty()
     reports = []
-    for report in grader.grade_many(submissions):
-        reports.append(report)
-        if progress:
-            done = len(reports)
-            bar = "#" * (30 * done // max(len(submissions), 1))
-            print(f"\r[{bar:<30}] {done}/{len(submissions)} {report.id[:30]:<30}",
-                  end="", file=sys.stderr, flush=True)
-        else:
-            print(f"graded {report.id}: {report.score:g}/{report.max_score:g}", file=sys.stderr)
-    if progress:
-        print(file=sys.stderr)
+    with Progress(len(submissions)) as progress:
+        for report in grader.grade_many(submissions):
+            reports.append(report)
+            progress.graded(report)
     order = {s.id: i for i, s in enumerate(submissions)}
     reports.sort(key=lambda r: order.get(r.id or "", 0))
-    settings = ReportSettings(batch=True, lang=args.lang, color=color, exercise_names=names)
+    settings = ReportSettings(batch=True, lang=args.lang, color=color, exercise_names=names,
+                              elapsed=_elapsed(), **args.report_options)
+    if args.format == "canvas":
+        column = args.roster_column or "SIS User ID"
+        missing = not_in_roster(reports, settings.roster, column)
+        if missing:
+            print(f"warning: not in the roster's {column!r} column, so not in the gradebook: "
+                  + ", ".join(missing), file=sys.stderr)
     _emit(reporters[args.format](reports, settings))
     return EXIT_FULL_MARKS

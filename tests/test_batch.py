@@ -113,7 +113,9 @@ def batch_csv(class_dir):
 def submissions(batch_json) -> dict[str, dict]:
     data = json.loads(batch_json.stdout)   # stdout is the report and nothing else
     # the contract's one key, and what confinement held for the whole batch (said once)
-    assert set(data) == {"submissions", "sandbox"}
+    # the contract's key, the class summary (issue 13), and what confinement held for the
+    # whole batch (said once)
+    assert set(data) == {"submissions", "summary", "sandbox"}
     assert {"filesystem", "network", "pids"} <= set(data["sandbox"])
     assert not any("sandbox" in s for s in data["submissions"])
     ids = [s["id"] for s in data["submissions"]]
@@ -214,14 +216,16 @@ def test_unreadable_entry_is_graded_zero_with_a_note(submissions):
 def test_progress_goes_to_stderr_one_line_per_submission(batch_json, submissions):
     for id in submissions:
         assert id in batch_json.stderr
-    assert "graded" not in batch_json.stdout
+        # stdout is the report only ("graded" is also a status in its summary: issue 13)
+        assert f"graded {id}:" not in batch_json.stdout
 
 
 # ---------------------------------------------------------------- the CSV gradebook
 
 def test_csv_header_is_id_score_max_score_then_the_exercises(batch_csv):
     header = batch_csv.stdout.splitlines()[0]
-    assert header == ",".join(["id", "score", "max_score", *NAMES])
+    # the contract's columns in its order; status and percent come after them (issue 13)
+    assert header == ",".join(["id", "score", "max_score", *NAMES, "status", "percent"])
     assert NAMES == [n for n in COURSE if n in NAMES], "exercises out of course order"
 
 
@@ -230,7 +234,7 @@ def test_csv_header_is_the_whole_course(batch_csv):
     assert batch_csv.stdout.splitlines()[0] == (
         "id,score,max_score,e00_tensor_basics,e01_numpy_grads,e02_tensor_grads,e03_autograd,"
         "e04_my_relu,e05_two_layer_net,e06_dynamic_net,e07_training,e08_checkpoint,"
-        "e09_linear_regression")
+        "e09_linear_regression,status,percent")
 
 
 def test_csv_rows_match_the_json_report(batch_csv, submissions):
@@ -251,13 +255,14 @@ def test_csv_stdout_is_only_the_gradebook(batch_csv, submissions):
 
 # ---------------------------------------------------------------- edge cases and wrong use
 
-def test_empty_class_is_graded_with_exit_0(tmp_path):
-    done = run_cli("--batch", str(tmp_path), "--format", "json")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"submissions": []}
-    done = run_cli("--batch", str(tmp_path), "--format", "csv")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ",".join(["id", "score", "max_score", *NAMES])
+def test_empty_class_is_wrong_use_with_exit_2(tmp_path):
+    """A batch with no submission is a mistake (the wrong folder), said in one line (issue
+    13: before, it printed an empty gradebook and exit 0)."""
+    for format_name in ("json", "csv"):
+        done = run_cli("--batch", str(tmp_path), "--format", format_name)
+        assert done.returncode == 2, done.stderr
+        assert done.stdout == ""
+        assert "no submissions" in done.stderr
 
 
 @pytest.mark.parametrize("args", [

@@ -3,7 +3,9 @@ CI job summary (`>> $GITHUB_STEP_SUMMARY`).
 
 One submission: a table of exercises with their scores, then, folded under
 <details>, the feedback of each exercise that is not yet complete. A batch: a
-gradebook table, one row per student and one column per exercise. Feedback and
+gradebook table, one row per student and one column per exercise, then the class
+summary (`grader.reporters.summary`) as tables: per exercise the mean, median and a
+histogram of scores, per check its pass rate, per misconception who hit it. Feedback and
 printed output go into fenced blocks, so nothing a submission prints can turn
 into markup.
 """
@@ -15,12 +17,15 @@ from typing import TYPE_CHECKING, Sequence
 
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters._text import clean
+from grader.reporters.summary import class_summary
 
 if TYPE_CHECKING:
     from grader.reporters import ReportSettings
 
 CHECK_MARKS = {"passed": "✅", "failed": "❌", "error": "💥", "timeout": "⏱️", "skipped": "⏭️"}
 OUTPUT_LIMIT = 2000
+#: A histogram as a row of bars, one character per bin (eighths of a block).
+SPARKS = " ▁▂▃▄▅▆▇█"
 
 
 def _number(value: float) -> str:
@@ -117,7 +122,48 @@ def render_batch(reports: Sequence[Report], names: Sequence[str]) -> str:
     if reports:
         mean = sum(r.score for r in reports) / len(reports)
         lines += ["", f"Mean score: {mean:.2f}/{_number(max(r.max_score for r in reports))}"]
+        lines += ["", *render_summary(class_summary(reports, names))]
     return "\n".join(lines) + "\n"
+
+
+def _sparkline(histogram: Sequence[dict]) -> str:
+    highest = max((b["count"] for b in histogram), default=0) or 1
+    return "".join(SPARKS[max(1, round(8 * b["count"] / highest))] if b["count"] else "·"
+                   for b in histogram)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def render_summary(summary: dict) -> list[str]:
+    """The class summary as markdown tables."""
+    count = summary["submissions"]
+    statuses = ", ".join(f"{name} {n}" for name, n in summary["statuses"].items() if n)
+    lines = ["### Class summary", "", f"Submissions: {count} ({statuses}).", "",
+             "| Exercise | Mean | Median | Full marks | Scores, 0 → max |",
+             "|---|--:|--:|--:|:--|"]
+    for entry in [*summary["exercises"], {"name": "Total", **summary["total"]}]:
+        name = f"`{_cell(entry['name'])}`" if entry["name"] != "Total" else "**Total**"
+        maximum = _number(entry["max_score"])
+        lines.append(f"| {name} | {_number(entry['mean'] or 0)}/{maximum} "
+                     f"| {_number(entry['median'] or 0)}/{maximum} | {entry['full_marks']}/{count} "
+                     f"| `{_sparkline(entry['histogram'])}` |")
+    lines += ["", "<details>", "<summary>Pass rate of every check</summary>", "",
+              "| Exercise | Check | Passed | Rate |", "|---|---|--:|--:|"]
+    for entry in summary["exercises"]:
+        for check in entry["checks"]:
+            lines.append(f"| `{_cell(entry['name'])}` | `{_cell(check['name'])}` "
+                         f"| {check['passed']}/{check['graded']} | {_rate(check['pass_rate'])} |")
+    lines += ["", "</details>", "", "#### Misconceptions", ""]
+    if not summary["misconceptions"]:
+        return lines + ["None recognised."]
+    lines += ["| Misconception | Exercise | Students | Who |", "|---|---|--:|---|"]
+    for entry in summary["misconceptions"]:
+        text = f"<br>{_cell(entry['text'])}" if entry["text"] else ""
+        lines.append(f"| `{_cell(entry['key'])}`{text} | `{_cell(entry['exercise'])}` "
+                     f"| {entry['count']} | {_cell(', '.join(entry['students']))} |")
+    return lines
 
 
 def render_markdown(reports: Sequence[Report], settings: ReportSettings) -> str:

@@ -626,7 +626,7 @@ def test_reading_solutions_by_other_means_earns_nothing(grade, line):
 
 def test_taking_the_graders_reference_model_from_sys_modules_earns_nothing(grade):
     report = grade({"e05_two_layer_net.py": "import sys\nTwoLayerNet = "
-                    "sys.modules['grader.checks.reference_models'].TwoLayerNet\n"})
+                    "sys.modules['grader.checks.training.models'].TwoLayerNet\n"})
     assert exercise_result(report, "e05_two_layer_net").score == 0
 
 

@@ -776,7 +776,7 @@ BUGGY_TRAIN = textwrap.dedent("""
     """)
 
 REFERENCE_MODEL = ("import sys\nTwoLayerNet = "
-                   "sys.modules['grader.checks.reference_models'].TwoLayerNet\n")
+                   "sys.modules['grader.checks.training.models'].TwoLayerNet\n")
 
 # Up the stack from the student's function: the Exercise objects (the probe's caller
 # holds one, the worker's closure all of them) and the Grader (above the fork point).
@@ -1182,12 +1182,12 @@ ROOT_POWERS = ATTEMPT + textwrap.dedent("""
     _attempt("open the kernel log (/dev/kmsg) for writing", lambda: _open_for_writing("/dev/kmsg"))
     """) + good()
 
-# e07's answer is in the grader's reference models too (the mutant `train`, right when
+# e07's answer is in the grader's mutants too (e07_training.mutants: `train`, right when
 # its `bug` is None, and `evaluate`); pick_device is left undone, so e07 earns only what
 # these two give.
 REFERENCE_TRAIN = textwrap.dedent("""
     import sys
-    _models = sys.modules["grader.checks.reference_models"]
+    _models = sys.modules["grader.checks.e07_training.mutants"]
     train, evaluate = _models.train, _models.evaluate
 
 
@@ -1199,7 +1199,7 @@ REFERENCE_TRAIN = textwrap.dedent("""
 # of all its exercises (e07's and e08's reach the reference models); then each exercise
 # runs in a worker forked from it.
 NOTEBOOK_REFERENCE_MODEL = ("import sys\nTwoLayerNet = sys.modules["
-                            "'grader.checks.reference_models'].model_class('TwoLayerNet')\n")
+                            "'grader.checks.training.models'].model_class('TwoLayerNet')\n")
 NOTEBOOK_SIGNALS = textwrap.dedent("""
     import os, signal
     _grads = numpy_two_layer_grads
@@ -1543,7 +1543,7 @@ def test_a_student_worker_holds_no_judge_mutant_or_reference_model(hostile_batch
     functions = set(next(line for line in lines if line.startswith("FUNCTIONS")).split()[1:])
     assert functions, output[-2000:]  # the probes' own code is there: the scan did run
     assert not functions & _forbidden_check_code(), sorted(functions & _forbidden_check_code())
-    assert "reference_models" not in output
+    assert "grader.checks.training" not in output
     assert "buggy_train" not in output
     exercises = [line for line in lines if line.startswith("EXERCISE")]
     assert exercises, output[-2000:]

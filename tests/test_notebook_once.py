@@ -212,7 +212,7 @@ def test_a_notebook_cell_that_takes_the_graders_model_earns_nothing_for_it(
         short_grader, tmp_path, how):
     """The notebook's worker keeps the probes of all its exercises while its top-level code
     runs, and e07's build the grader's reference models: taking one voids that exercise."""
-    take = ("import sys\n_reference = sys.modules['grader.checks.reference_models']"
+    take = ("import sys\n_reference = sys.modules['grader.checks.training.models']"
             ".model_class('TwoLayerNet')\n" + TAKES_THE_REFERENCE_MODEL[how])
     notebook = write_notebook(tmp_path / "course.ipynb", [
         v4.new_code_cell(solution_source("e07_training")), v4.new_code_cell(take)])

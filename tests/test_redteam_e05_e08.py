@@ -721,11 +721,11 @@ def test_e07_cuda_simulation_leaves_torch_as_it_was():
     """The device probe swaps torch's CUDA queries only while it asks, and puts them back."""
     code = textwrap.dedent("""
         import torch
-        from grader.checks import e07_training
+        from grader.checks.e07_training import probes
         before = (torch.cuda.is_available(), torch.cuda.device_count(),
                   torch.accelerator.current_accelerator())
         code = torch.cuda.is_available.__code__
-        with e07_training._cuda_reported(not before[0]):
+        with probes._cuda_reported(not before[0]):
             assert torch.cuda.is_available() is (not before[0])
             assert torch.cuda.device_count() == int(not before[0])
             assert (torch.accelerator.current_accelerator() is None) is before[0]

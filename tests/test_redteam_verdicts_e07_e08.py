@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import exercise_result
-from grader.checks import checkpoint_file
+from grader.checks.training import checkpoint_file
 
 E07, E08 = "e07_training", "e08_checkpoint"
 HEAD = ("import numpy as np\nimport torch\nimport torch.nn as nn\n"

@@ -9,7 +9,7 @@ WRAPS_REFERENCE_TRAIN = """
 import sys, torch
 
 def _reference():
-    return sys.modules["grader.checks.reference_models"]
+    return sys.modules["grader.checks.e07_training.mutants"]
 
 def train(model, x, y, *, steps=500, learning_rate=1e-4, momentum=0.0):
     return _reference().train(model, x, y, steps=steps, learning_rate=learning_rate,

@@ -1,19 +1,12 @@
-"""Read a file written by torch.save, in the grader's own process, without torch.
+"""torch's weights-only unpickler, mirrored without torch (grader process; the reader of
+e08's checkpoint files, `checkpoint_file`, uses it).
 
-The e08 probe sends back the checkpoint file's raw bytes; this module decides, from those
-bytes alone, what `torch.load(path, weights_only=True)` decides (the worker ran student
-code, so nothing it says about the file is trusted), and decodes the tensors into NumPy
-so that the judge can compare the saved values exactly.
-
-It mirrors torch's weights-only unpickler (torch/_weights_only_unpickler.py) for what
-plain state dicts need: the same pickle instructions (protocol 2, as torch.save writes
-them), the same allowed globals (containers, tensor rebuild functions, storage types,
-dtypes), nothing else. Every other global, a custom class above all, is refused without
-being looked up, so nothing in the file can run. Both of torch.save's formats are read:
-the zip archive (data.pkl plus one data/<key> record per storage) and the legacy stream
-(`_use_new_zipfile_serialization=False`). Anything this module cannot decode raises
-`Unreadable` with a sentence that says why (`Refused` when torch would refuse it too): a
-verdict, never a crash.
+It reads what plain state dicts need: the same pickle instructions as
+torch/_weights_only_unpickler.py (protocol 2, as torch.save writes them), the same allowed
+globals (containers, tensor rebuild functions, storage types, dtypes), nothing else. Every
+other global, a custom class above all, is refused without being looked up, so nothing in
+the file can run. Anything it cannot decode raises `Unreadable` with a sentence that says
+why (`Refused` when torch would refuse it too): a verdict, never a crash.
 """
 
 from __future__ import annotations
@@ -21,8 +14,6 @@ from __future__ import annotations
 import io
 import pickle
 import pickletools
-import struct
-import zipfile
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -30,16 +21,10 @@ from typing import Any
 
 import numpy as np
 
-#: The largest file the probe sends back (and this module reads).
-MAX_FILE_BYTES = 8 * 1024 * 1024
 #: The most elements the decoded tensors may have in all (views may repeat their storage:
 #: a stride of 0 makes a tensor of any size from one element).
 MAX_ELEMENTS = 4 * 1024 * 1024
 MAX_DEPTH = 64
-
-#: What the legacy format starts with (torch/serialization.py).
-LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-LEGACY_PROTOCOL = 1001
 
 
 class Unreadable(Exception):
@@ -96,7 +81,7 @@ class _StorageType:
     name: str
 
 
-class _Storage:
+class Storage:
     """One storage of the file: its dtype and (once read) its raw bytes."""
 
     def __init__(self, kind: _StorageType, numel: Any):
@@ -132,7 +117,7 @@ class _PendingTensor:
     """A tensor named in the pickle: decoded once every storage has its bytes."""
 
     def __init__(self, storage: Any, offset: Any, size: Any, stride: Any):
-        if not isinstance(storage, _Storage):
+        if not isinstance(storage, Storage):
             raise Unreadable("a tensor without a storage")
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
         self.decoded: StoredTensor | None = None
@@ -248,7 +233,7 @@ _ALLOWED_NOT_DECODED = ("torch._utils._rebuild_", "torch.per_", "torch.serializa
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, stream: io.BytesIO, storages: dict[str, _Storage]):
+    def __init__(self, stream: io.BytesIO, storages: dict[str, Storage]):
         super().__init__(stream, encoding="utf-8")
         self.storages = storages
 
@@ -274,7 +259,7 @@ class _Unpickler(pickle.Unpickler):
             raise Unreadable("a storage view (an old format the grader cannot decode)")
         storage = self.storages.get(key)
         if storage is None:
-            storage = self.storages[key] = _Storage(kind, numel)
+            storage = self.storages[key] = Storage(kind, numel)
         elif storage.numel != numel:
             raise Unreadable("a storage named twice with two sizes")
         return storage
@@ -295,7 +280,9 @@ def _check_opcodes(stream: io.BytesIO) -> None:
     stream.seek(start)
 
 
-def _unpickle(stream: io.BytesIO, storages: dict[str, _Storage]) -> Any:
+def unpickle(stream: io.BytesIO, storages: dict[str, Storage]) -> Any:
+    """The next pickle of `stream`, as weights_only reads it; the storages it names are
+    collected in `storages` (by key), their bytes still to be filled in."""
     _check_opcodes(stream)
     try:
         return _Unpickler(stream, storages).load()
@@ -307,8 +294,8 @@ def _unpickle(stream: io.BytesIO, storages: dict[str, _Storage]) -> Any:
         raise Unreadable(f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}") from None
 
 
-def _resolve(value: Any, big_endian: bool, done: dict[int, Any], budget: list[int],
-             depth: int = 0) -> Any:
+def resolve(value: Any, big_endian: bool, done: dict[int, Any], budget: list[int],
+            depth: int = 0) -> Any:
     """The loaded structure with every tensor decoded (plain dicts, lists and tuples).
     `done` maps containers already resolved (by id) to their result: a structure that
     shares its parts (memo) is resolved once per part, not once per path."""
@@ -321,9 +308,9 @@ def _resolve(value: Any, big_endian: bool, done: dict[int, Any], budget: list[in
     if isinstance(value, dict):
         result: Any = {
             key if isinstance(key, (str, int, float, bool, type(None))) else repr(key):
-            _resolve(item, big_endian, done, budget, depth + 1) for key, item in value.items()}
+            resolve(item, big_endian, done, budget, depth + 1) for key, item in value.items()}
     elif isinstance(value, (list, tuple)):
-        items = [_resolve(item, big_endian, done, budget, depth + 1) for item in value]
+        items = [resolve(item, big_endian, done, budget, depth + 1) for item in value]
         result = items if isinstance(value, list) else tuple(items)
     else:
         result = None
@@ -332,69 +319,7 @@ def _resolve(value: Any, big_endian: bool, done: dict[int, Any], budget: list[in
         return result
     if isinstance(value, set):
         return {item for item in value if not isinstance(item, _PendingTensor)}
-    if isinstance(value, (_Storage, _StorageType, _Marker)):
+    if isinstance(value, (Storage, _StorageType, _Marker)):
         raise Unreadable("a bare storage or type, which the grader does not decode")
     return value
 
-
-def read_checkpoint(raw: bytes) -> Any:
-    """What torch.load(weights_only=True) would return for a file holding `raw`, with
-    every tensor as a `StoredTensor`; raises `Unreadable` when it would fail (or when the
-    grader cannot decode it)."""
-    if len(raw) > MAX_FILE_BYTES:
-        raise Unreadable(f"the file has {len(raw)} bytes, more than the grader reads")
-    if raw[:4] == b"PK\x03\x04":
-        return _read_zip(raw)
-    return _read_legacy(raw)
-
-
-def _read_zip(raw: bytes) -> Any:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        entries = {info.filename: info for info in archive.infolist()}
-    except Exception as exc:  # noqa: BLE001
-        raise Unreadable(f"a damaged zip archive ({type(exc).__name__})") from None
-    pickles = [name for name in entries if name.endswith("/data.pkl") and name.count("/") == 1]
-    if len(pickles) != 1:
-        raise Unreadable("a zip archive without torch.save's data.pkl record")
-    prefix = pickles[0][: -len("data.pkl")]
-    if sum(info.file_size for info in entries.values()) > 4 * MAX_FILE_BYTES:
-        raise Unreadable("a zip archive that unpacks to more than the grader reads")
-
-    def record(name: str) -> bytes | None:
-        info = entries.get(prefix + name)
-        if info is None:
-            return None
-        try:
-            return archive.read(info)
-        except Exception as exc:  # noqa: BLE001
-            raise Unreadable(f"a damaged record {name} ({type(exc).__name__})") from None
-
-    byteorder = (record("byteorder") or b"little").decode("ascii", "replace").strip()
-    if byteorder not in ("little", "big"):
-        raise Unreadable(f"an unknown byte order {byteorder!r}")
-    storages: dict[str, _Storage] = {}
-    loaded = _unpickle(io.BytesIO(record("data.pkl") or b""), storages)
-    for key, storage in storages.items():
-        storage.data = record(f"data/{key}")
-    return _resolve(loaded, byteorder == "big", {}, [MAX_ELEMENTS])
-
-
-def _read_legacy(raw: bytes) -> Any:
-    stream = io.BytesIO(raw)
-    header = [_unpickle(stream, {}) for _ in range(3)]
-    if header[0] != LEGACY_MAGIC or header[1] != LEGACY_PROTOCOL:
-        raise Unreadable("neither a zip archive nor torch.save's legacy format")
-    sys_info = header[2] if isinstance(header[2], dict) else {}
-    storages: dict[str, _Storage] = {}
-    loaded = _unpickle(stream, storages)
-    keys = _unpickle(stream, {})
-    if not isinstance(keys, list) or any(key not in storages for key in keys):
-        raise Unreadable("a legacy file whose storage list does not match its data")
-    for key in keys:
-        storage = storages[key]
-        head = stream.read(8)
-        if len(head) != 8 or struct.unpack("<q", head)[0] != storage.numel:
-            raise Unreadable("a legacy file whose storage sizes do not match")
-        storage.data = stream.read(storage.numel * np.dtype(storage.raw_dtype).itemsize)
-    return _resolve(loaded, not sys_info.get("little_endian", True), {}, [MAX_ELEMENTS])

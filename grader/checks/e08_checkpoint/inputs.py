@@ -1,0 +1,28 @@
+"""e08's inputs (grader process): make_inputs(seed), NumPy only, and the fixed values of
+the probes' runs (learning rate, momentum, steps, epoch, how the original moves on).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks.training.inputs import PARAMS, make_data
+
+LEARNING_RATE, MOMENTUM = 3e-3, 0.9
+K = 3          # steps after the checkpoint
+EPOCH = 7      # the epoch handed to save_checkpoint (any int; not K, to tell them apart)
+MOVE_ON = (-0.5, 0.25)   # after saving, every parameter p of the original becomes -0.5 p + 0.25
+#: The momentum buffers are drawn at the size of a real step's gradient (|grad| is 20-50
+#: here), so that a lost or rounded buffer changes the next steps clearly.
+BUFFER_SCALE = 3.0
+
+
+def make_inputs(seed: int) -> dict[str, np.ndarray]:
+    """Sizes, data, two sets of weights (saved / fresh) and the saved momentum buffers."""
+    rng = np.random.default_rng([seed, 8])
+    n, d_in, h, d_out = (int(rng.integers(12, 25)), int(rng.integers(4, 9)),
+                         int(rng.integers(6, 11)), int(rng.integers(2, 5)))
+    data = make_data(seed, n, d_in, h, d_out)
+    for name in PARAMS:
+        data["momentum." + name] = rng.standard_normal(data[name].shape) * BUFFER_SCALE
+    return data

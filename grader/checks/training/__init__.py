@@ -1,5 +1,5 @@
-"""Shared by e07 and e08 (no code here): the grader's own reference model and its data,
-and the reader of e08's checkpoint files.
+"""Shared by e07 and e08 (no code here: any process may import the package): the grader's
+own reference model and its data, and the reader of e08's checkpoint files.
 
 Which process runs which module:
 * inputs.py (grader): `make_data`, the seeded data and weights. NumPy only.

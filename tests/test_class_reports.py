@@ -243,7 +243,7 @@ def test_progress_on_a_terminal_is_a_bar_with_rate_eta_and_the_last_ids():
             progress.graded(Report(exercises=(), id=name))
     text = stream.getvalue()
     assert "[3/4]" in text and "/s" in text and "ETA" in text
-    assert "alice, bob, 김민준" in text
+    assert "last: alice, bob, 김민준" in text
     assert "graded alice" not in text          # the bar, not the plain lines
 
 
@@ -349,8 +349,11 @@ def test_moodle_grade_and_feedback_columns(reports, settings, names, by_id):
     olga = dict(zip(header, next(r for r in rows if r[0] == "olga")))
     grad_w1 = next(c for e in by_id["olga"].exercises for c in e.checks
                    if e.name == "e01_numpy_grads" and c.name == "grad_w1")
-    assert f"grad_w1: failed ({misconception_text(grad_w1)})" in \
-        olga["e01_numpy_grads (feedback)"]
+    assert f"failed ({misconception_text(grad_w1)})" in olga["e01_numpy_grads (feedback)"]
+    ivy = dict(zip(header, next(r for r in rows if r[0] == "ivy")))
+    e04 = next(e for e in by_id["ivy"].exercises if e.name == "e04_my_relu")
+    assert ivy["e04_my_relu (feedback)"].startswith(f"{e04.score:g}/{e04.max_score:g}")
+    assert ivy["e04_my_relu"] == f"{e04.score:g}"
     assert olga["total"] == f"{by_id['olga'].score:g}"
     assert olga["e00_tensor_basics (feedback)"].endswith("complete")
     check_golden("class.moodle.csv", text + "\n", reports)

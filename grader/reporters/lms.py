@@ -37,10 +37,12 @@ FEEDBACK_LIMIT = 1000
 
 LABELS = {
     "en": {"complete": "complete", "total": "total", "feedback": "feedback",
+           "checks": "{count} checks",
            "status": {"graded": "graded", "empty": "nothing handed in",
                       "stubs": "only the unchanged stubs", "timeout": "some code timed out",
                       "error": "some code could not run"}},
     "ko": {"complete": "완료", "total": "합계", "feedback": "피드백",
+           "checks": "항목 {count}개",
            "status": {"graded": "채점됨", "empty": "제출한 내용 없음",
                       "stubs": "과제 틀 그대로", "timeout": "시간 초과된 코드 있음",
                       "error": "실행되지 않은 코드 있음"}},
@@ -136,20 +138,19 @@ def _cut(text: str) -> str:
 
 
 def exercise_feedback(exercise: ExerciseResult, labels: Mapping) -> str:
-    """One line: the score, then each check that did not pass with its status and, where
-    one was recognised, the misconception."""
+    """One line: the score, the exercise's first note, then the checks that did not pass
+    by status and misconception (four or more alike are counted, not named)."""
     head = f"{_number(exercise.score)}/{_number(exercise.max_score)}"
     if exercise.full_marks:
         return f"{head} {labels['complete']}"
-    parts = []
+    groups: dict[tuple[str, str], list[str]] = {}
     for check in exercise.checks:
-        if check.status in ("passed", "skipped"):
-            continue
-        part = f"{check.name}: {check.status}"
-        text = misconception_text(check)
-        if text:
-            part += f" ({text})"
-        parts.append(part)
+        if check.status not in ("passed", "skipped"):
+            groups.setdefault((check.status, misconception_text(check)), []).append(check.name)
+    parts = []
+    for (status, text), names in groups.items():
+        who = ", ".join(names) if len(names) < 4 else labels["checks"].format(count=len(names))
+        parts.append(f"{who}: {status}" + (f" ({text})" if text else ""))
     first = (exercise.summary or "").strip().splitlines()[:1]
     return _cut("; ".join([head + (f" {first[0]}" if first else ""), *parts]))
 

@@ -1,7 +1,7 @@
 """A batch's progress on stderr: a bar on a terminal, plain lines elsewhere.
 
-On a terminal (tqdm draws it): `[37/400] 9.30/s, ETA 00:45  alice, bob, 김민준`, the
-last few ids graded at the end. Into a file or a pipe (CI logs): one line per
+On a terminal (tqdm draws it): `[37/400] 9.30/s, ETA 00:45, last: alice, bob, 김민준`,
+the last few ids graded at the end. Into a file or a pipe (CI logs): one line per
 submission as it finishes, `[37/400] graded alice: 62/65`, which stays readable.
 """
 
@@ -47,7 +47,7 @@ class Progress:
                   file=self.stream, flush=True)
             return
         self.recent.append(name[:24])
-        self.bar.set_postfix_str(", ".join(self.recent), refresh=False)
+        self.bar.set_postfix_str("last: " + ", ".join(self.recent), refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

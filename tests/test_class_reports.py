@@ -247,6 +247,46 @@ def test_progress_on_a_terminal_is_a_bar_with_rate_eta_and_the_last_ids():
     assert "graded alice" not in text          # the bar, not the plain lines
 
 
+PROGRESS_SNIPPET = """
+from grader.model import Report
+from grader.reporters.progress import Progress
+with Progress(3) as progress:
+    for name in ("a", "b", "김민준"):
+        progress.graded(Report((), id=name))
+"""
+
+
+@pytest.mark.parametrize("columns", [100, 0], ids=["sized", "size-0"])
+def test_progress_bar_on_a_real_pseudo_terminal(columns):
+    """stderr a pseudo-terminal, as in a shell; one that does not say its size (0) too."""
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24 if columns else 0,
+                                                          columns, 0, 0))
+    child = subprocess.Popen([sys.executable, "-c", PROGRESS_SNIPPET], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:          # the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert child.wait(timeout=60) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "[3/3]" in text and "/s, ETA" in text and "last: a, b, 김민준" in text
+
+
 # --------------------------------------------------------------------- the summary
 
 def test_json_summary_per_exercise_check_and_misconception(data, reports, names):

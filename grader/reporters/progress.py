@@ -7,6 +7,7 @@ submission as it finishes, `[37/400] graded alice: 62/65`, which stays readable.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import deque
 from typing import TextIO
@@ -19,6 +20,15 @@ from grader.reporters._text import clean
 #: How many of the last graded ids the bar shows.
 RECENT = 3
 BAR_FORMAT = "[{n_fmt}/{total_fmt}] {rate_noinv_fmt}, ETA {remaining}{postfix}"
+#: The size used when the terminal does not say its own (a pseudo-terminal of size 0).
+FALLBACK_COLUMNS, FALLBACK_ROWS = 100, 24
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def _score(value: float) -> str:
@@ -35,8 +45,13 @@ class Progress:
         self.recent: deque[str] = deque(maxlen=RECENT)
         self.bar = None
         if self.stream.isatty():
+            # a terminal that says its size is followed as it resizes; for one that does
+            # not (size 0), tqdm would draw nothing at all
+            sized = _columns(self.stream) > 0
             self.bar = tqdm(total=total, file=self.stream, bar_format=BAR_FORMAT, unit="",
-                            dynamic_ncols=True, mininterval=0.2, leave=True)
+                            dynamic_ncols=sized, ncols=None if sized else FALLBACK_COLUMNS,
+                            nrows=None if sized else FALLBACK_ROWS,
+                            mininterval=0.2, leave=True)
 
     def graded(self, report: Report) -> None:
         self.done += 1

@@ -74,7 +74,9 @@ BUGS = {
     "pete": [("e08", 'optimizer.load_state_dict(checkpoint["optimizer"])', "pass", 1)],
     "quinn": [("e09", "w -= learning_rate * gradient", "w += learning_rate * gradient", 1)],
 }
-CORRECT = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+#: A folder name is a student id: this one is markup, which no page may run.
+MARKUP_ID = "heidi<img src=x onerror=alert(1)>"
+CORRECT = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", MARKUP_ID,
            "강예린", "김민준", "이서연"]
 EXPECTED_STATUS = {
     **{name: "graded" for name in [*CORRECT, *BUGS, "uma", "vic", "wes"]},
@@ -326,6 +328,7 @@ def test_markdown_gradebook_and_summary_tables(reports, settings):
     text = render_markdown(reports, settings) + "\n"
     assert "### Class summary" in text and "#### Misconceptions" in text
     assert "| `mask_missing`" in text and "| 김민준 |" in text
+    assert MARKUP_ID not in text and "| heidi&lt;img src=x onerror=alert(1)&gt; |" in text
     check_golden("class.md", text, reports)
 
 
@@ -340,6 +343,14 @@ def test_csv_keeps_the_contract_columns_then_status_and_percent(reports, setting
         assert row[-2] == EXPECTED_STATUS[report.id]
         assert float(row[-1]) == pytest.approx(100 * report.score / report.max_score, abs=0.01)
     check_golden("class.csv", text + "\n", reports)
+
+
+def test_spreadsheets_take_no_student_id_for_a_formula(settings):
+    report = Report((_exercise("e01", CheckResult("a", "passed", 1.0, 1.0)),),
+                    id="=HYPERLINK(\"http://x\")")
+    for render_one in (render_csv, render_moodle):
+        rows = list(csv.reader(io.StringIO(render_one([report], settings))))
+        assert rows[1][0] == "'=HYPERLINK(\"http://x\")"
 
 
 def test_excel_gets_a_byte_order_mark_and_nothing_else_changes(reports, settings):
@@ -471,7 +482,7 @@ def test_html_page_is_self_contained_with_a_section_per_student(page, reports, n
     for index, report in enumerate(reports, start=1):
         assert f'<section class="student" id="student-{index}">' in text
         assert f'href="#student-{index}"' in text
-    assert "<script>alert" not in text
+    assert MARKUP_ID not in text and "heidi&lt;img src=x onerror=alert(1)&gt;" in text
 
 
 def _browser():
@@ -506,6 +517,8 @@ def test_html_page_in_a_real_browser(page, reports, names):
                    else None)
             tab.on("pageerror", lambda error: problems.append(str(error)))
             tab.on("request", lambda request: requests.append(request.url))
+            tab.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
+                                             dialog.dismiss()))
             tab.goto(page.as_uri())
             assert tab.title() == "torchkit class report"
             charts = tab.locator("section.exercise svg.chart.histogram")
@@ -527,6 +540,9 @@ def test_html_page_in_a_real_browser(page, reports, names):
             target = tab.locator("section.student:target h3")
             assert "김민준" in target.inner_text()
             tab.screenshot(path=str(ARTIFACTS / "class-report-student.png"))
+            # the id that is markup shows as text, and made no element
+            assert tab.locator("#students tbody a", has_text="onerror").count() == 1
+            assert tab.locator("img").count() == 0
         finally:
             browser.close()
     assert problems == []

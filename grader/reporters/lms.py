@@ -57,6 +57,13 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _text(value: str) -> str:
+    """Text for a cell, which a spreadsheet must not take for a formula (a folder named
+    `=HYPERLINK(...)` is a student id too): such a cell starts with an apostrophe."""
+    value = clean(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _write(rows: Iterable[Sequence[object]], settings: ReportSettings) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -76,7 +83,7 @@ def render_csv(reports: Sequence[Report], settings: ReportSettings) -> str:
     rows: list[list[object]] = [["id", "score", "max_score", *names, "status", "percent"]]
     for report in reports:
         scores = {e.name: e.score for e in report.exercises}
-        rows.append([clean(report.id or ""), _number(report.score), _number(report.max_score),
+        rows.append([_text(report.id or ""), _number(report.score), _number(report.max_score),
                      *(_number(scores.get(n, 0.0)) for n in names),
                      submission_status(report), _number(percent(report))])
     return _write(rows, settings)
@@ -126,14 +133,14 @@ def render_canvas(reports: Sequence[Report], settings: ReportSettings) -> str:
         report = by_id.get(_key(student.get(column, "")))
         # no submission: left blank, which Canvas leaves as it was (not a zero)
         score = _number(report.score) if report is not None else ""
-        rows.append([student.get(name, "") for name in CANVAS_COLUMNS] + [score])
+        rows.append([_text(student.get(name, "")) for name in CANVAS_COLUMNS] + [score])
     return _write(rows, settings)
 
 
 # ------------------------------------------------------------------ Moodle
 
 def _cut(text: str) -> str:
-    text = " ".join(clean(text).split())
+    text = _text(" ".join(text.split()))
     return text if len(text) <= FEEDBACK_LIMIT else text[:FEEDBACK_LIMIT - 1] + "…"
 
 
@@ -165,7 +172,7 @@ def render_moodle(reports: Sequence[Report], settings: ReportSettings) -> str:
     rows: list[list[object]] = [header]
     for report in reports:
         by_name = {e.name: e for e in report.exercises}
-        row: list[object] = [clean(report.id or "")]
+        row: list[object] = [_text(report.id or "")]
         for name in names:
             exercise = by_name.get(name)
             row += ["", ""] if exercise is None else [_number(exercise.score),

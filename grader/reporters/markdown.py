@@ -33,8 +33,11 @@ def _number(value: float) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text for a table cell: one line, pipes escaped."""
-    return " ".join(clean(str(text)).split()).replace("\\", "\\\\").replace("|", "\\|")
+    """Text for a table cell: one line, pipes escaped, and no HTML (a student id is a
+    folder's name, which may be markup: `<img onerror=...>` stays text)."""
+    text = " ".join(clean(str(text)).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def _fenced(text: str, info: str = "text") -> str:

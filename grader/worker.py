@@ -25,7 +25,7 @@ from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
 from grader.protocol import (CellFrame, DoneFrame, ErrorInfo, Frame, Job, JobModule, JobSource,
                              LoadedFrame, ProbeFrame, ViolationFrame, WhereFrame)
-from grader.sandbox import _send_frame, _zygote_loop
+from grader.sandbox.nursery import send_frame, zygote_loop
 from grader.strip import strip_for_student
 
 
@@ -195,7 +195,7 @@ class _Channel:
 def send(frame: Frame) -> None:
     _Channel.sending = True
     try:
-        _send_frame(_Channel.fd, frame)
+        send_frame(_Channel.fd, frame)
     finally:
         _Channel.sending = False
 
@@ -542,7 +542,7 @@ def run_notebook(job: Job, result_fd: int, worker_main: Callable[[Job, int], Non
         _message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
     if len(fds) != 1:
         return
-    _zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
+    zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
 
 
 def run_notebook_exercise(exercise: Exercise, job: Job, result_fd: int,

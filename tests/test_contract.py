@@ -434,7 +434,8 @@ def batch_csv(class_dir):
 def test_batch_json_names_each_entry_and_grades_it_on_its_own(batch_json, solutions_json):
     assert batch_json.returncode == 0, batch_json.stderr[-2000:]   # whatever the scores
     data = json.loads(batch_json.stdout)                           # stdout: the report only
-    assert list(data) == ["submissions", "sandbox"]   # the contract's key, then confinement
+    # the contract's key, the class summary (issue 13), then confinement
+    assert list(data) == ["submissions", "summary", "sandbox"]
     reports = {s["id"]: s for s in data["submissions"]}
     assert sorted(reports) == ["alice", "bob", "carol", "dave", "eve"]
     for report in reports.values():
@@ -458,7 +459,8 @@ def test_batch_progress_goes_to_stderr(batch_json):
 def test_batch_csv_is_the_contracts_gradebook(batch_csv, batch_json):
     assert batch_csv.returncode == 0, batch_csv.stderr[-2000:]
     lines = batch_csv.stdout.splitlines()
-    assert lines[0] == "id,score,max_score," + ",".join(COURSE)
+    # the contract's columns, in its order; then status and percent (issue 13)
+    assert lines[0] == "id,score,max_score," + ",".join(COURSE) + ",status,percent"
     rows = list(csv.DictReader(io.StringIO(batch_csv.stdout)))
     assert [r["id"] for r in rows] == ["alice", "bob", "carol", "dave", "eve"]
     reports = {s["id"]: s for s in json.loads(batch_json.stdout)["submissions"]}
@@ -470,13 +472,13 @@ def test_batch_csv_is_the_contracts_gradebook(batch_csv, batch_json):
             assert float(row[exercise["name"]]) == pytest.approx(exercise["score"])
 
 
-def test_an_empty_class_is_graded_with_exit_0(tmp_path):
+def test_an_empty_class_is_wrong_use_with_exit_2(tmp_path):
+    """No submission in the folder: the wrong folder, said in one line (issue 13)."""
     (tmp_path / "class").mkdir()
-    done = run_cli("--batch", str(tmp_path / "class"), "--format", "csv")
-    assert done.returncode == 0
-    assert done.stdout.splitlines() == ["id,score,max_score," + ",".join(COURSE)]
-    done = run_cli("--batch", str(tmp_path / "class"), "--format", "json")
-    assert done.returncode == 0 and json.loads(done.stdout) == {"submissions": []}
+    for format_name in ("csv", "json"):
+        done = run_cli("--batch", str(tmp_path / "class"), "--format", format_name)
+        assert done.returncode == 2 and done.stdout == ""
+        assert "no submissions" in done.stderr
 
 
 def test_a_broken_entry_is_still_graded_and_the_batch_exits_0(tmp_path):

@@ -28,7 +28,8 @@ from grader.sandbox import Outcome, Sandbox
 from grader.schedule import Finished, Scheduler
 from grader.strip import plan as plan_strip
 from grader.verdicts import judge_exercise, notebook_output_once, through_notebook
-from grader.worker import IN_WORKER_ENV, make_worker_main, warm_up
+from grader.worker import IN_WORKER_ENV, make_worker_main
+from grader.worker_warmup import warm_up
 
 SOLUTIONS_DIR = KIT_ROOT / "solutions"
 EXERCISES_DIR = KIT_ROOT / "exercises"

@@ -5,7 +5,8 @@ The probes hand the student a model and an SGD-with-momentum optimizer in a know
 (the grader's own reference model, `training.models`; weights and momentum buffers drawn
 from the seed), so the grader knows every saved value exactly, without running torch.
 
-PROBE PLAN (all sizes and values drawn from the grader's seed):
+PROBE PLAN (all sizes and values drawn from the grader's seed, the epoch handed to
+save_checkpoint and the files' names too: no fixed epoch or file name passes):
 - file_format: save_checkpoint(path, model, optimizer, epoch) with a str path; the probe
   sends back the file's raw bytes (at most `checkpoint_file.MAX_FILE_BYTES`). The grader
   reads them itself, under torch's weights_only rules, without torch

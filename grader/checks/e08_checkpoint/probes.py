@@ -13,17 +13,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from grader.checks.e08_checkpoint.inputs import EPOCH, K, LEARNING_RATE, MOMENTUM, MOVE_ON
+from grader.checks.e08_checkpoint.inputs import K, LEARNING_RATE, MOMENTUM, MOVE_ON
 from grader.checks.training import models
 from grader.checks.training.checkpoint_file import MAX_FILE_BYTES
 from grader.exercise import Skip
 
 # Files go to the worker's current directory, a private scratch directory, under absolute
-# paths (as a caller would give them: `os.makedirs(os.path.dirname(path))` works too).
+# paths (as a caller would give them: `os.makedirs(os.path.dirname(path))` works too), each
+# named with the seed's tag: no fixed name a submission might write instead is the one read.
 
 
-def _path(name: str) -> str:
-    return os.path.join(os.getcwd(), name)
+def _path(inputs, kind: str) -> str:
+    return os.path.join(os.getcwd(), _name(inputs, kind))
+
+
+def _name(inputs, kind: str) -> str:
+    return f"{kind}-{int(inputs['file_tag'])}.pt"
+
+
+def _epoch(inputs) -> int:
+    return int(inputs["epoch"])
 
 
 def _training_goes_on(model, optimizer) -> None:
@@ -57,9 +66,9 @@ def _fresh(inputs):
 
 def file_format(sub, inputs):
     """The file's bytes, for the grader to read (see `checkpoint_file`)."""
-    path = _path("checkpoint.pt")
+    path = _path(inputs, "checkpoint")
     model, optimizer = _saved_state(inputs)
-    sub.save_checkpoint(path, model, optimizer, EPOCH)
+    sub.save_checkpoint(path, model, optimizer, _epoch(inputs))
     if not os.path.isfile(path):
         return {"exists": False, "size": 0, "bytes": None}
     size = os.path.getsize(path)
@@ -71,10 +80,10 @@ def file_format(sub, inputs):
 
 
 def resume(sub, inputs):
-    path = _path("resume.pt")
+    path = _path(inputs, "resume")
     x, y = models.tensors(inputs)
     model, optimizer = _saved_state(inputs)
-    sub.save_checkpoint(path, model, optimizer, EPOCH)
+    sub.save_checkpoint(path, model, optimizer, _epoch(inputs))
     _training_goes_on(model, optimizer)
     fresh, fresh_optimizer = _fresh(inputs)
     epoch = sub.load_checkpoint(path, fresh, fresh_optimizer)
@@ -85,9 +94,9 @@ def resume(sub, inputs):
 
 
 def pathlike(sub, inputs):
-    path = Path("pathlike.pt").absolute()
+    path = Path(_name(inputs, "pathlike")).absolute()
     model, optimizer = _saved_state(inputs)
-    sub.save_checkpoint(path, model, optimizer, EPOCH)
+    sub.save_checkpoint(path, model, optimizer, _epoch(inputs))
     _training_goes_on(model, optimizer)
     fresh, fresh_optimizer = _fresh(inputs)
     # map_location given by name, as the signature promises (on every machine, not only
@@ -97,9 +106,9 @@ def pathlike(sub, inputs):
 
 
 def without_optimizer(sub, inputs):
-    path = _path("model_only.pt")
+    path = _path(inputs, "model_only")
     model, optimizer = _saved_state(inputs)
-    sub.save_checkpoint(path, model, optimizer, EPOCH)
+    sub.save_checkpoint(path, model, optimizer, _epoch(inputs))
     _training_goes_on(model, optimizer)
     fresh, _ = _fresh(inputs)
     sub.load_checkpoint(path, fresh)      # optimizer left at its default, None
@@ -122,9 +131,9 @@ def _default_of(function, name: str) -> str | None:
 def cuda_to_cpu(sub, inputs):
     if not torch.cuda.is_available():
         raise Skip("no CUDA device")
-    path = _path("from_cuda.pt")
+    path = _path(inputs, "from_cuda")
     model, optimizer = _saved_state(inputs, device="cuda")
-    sub.save_checkpoint(path, model, optimizer, EPOCH)
+    sub.save_checkpoint(path, model, optimizer, _epoch(inputs))
     _training_goes_on(model, optimizer)
     fresh, fresh_optimizer = _fresh(inputs)
     epoch = sub.load_checkpoint(path, fresh, fresh_optimizer, map_location="cpu")

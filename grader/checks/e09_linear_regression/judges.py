@@ -154,6 +154,11 @@ def model_parameters(ctx):
         got = ", ".join(f"{n} {s}" for n, s in shapes.items()) or "nothing"
         return failed(t("model_parameters", got=got),
                       misconception="plain_tensor_not_parameter" if plain else None)
+    # fit is graded on the grader's own model: only here does a frozen parameter show
+    frozen = sorted(name for name, trainable in (out.get("trainable") or {}).items()
+                    if not trainable)
+    if frozen:
+        return failed(t("model_frozen", names=", ".join(frozen)))
     return passed()
 
 

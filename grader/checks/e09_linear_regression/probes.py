@@ -64,8 +64,10 @@ def model(sub, inputs):
         if is_module else {}
     attributes = {name: type(getattr(built, name, None)).__name__
                   for name in ("weights", "bias")}
+    trainable = {name: bool(p.requires_grad) for name, p in built.named_parameters()} \
+        if is_module else {}
     return {"is_module": is_module, "kind": type(built).__name__, "params": params,
-            "attributes": attributes, "draws": draws}
+            "attributes": attributes, "draws": draws, "trainable": trainable}
 
 
 def model_forward(sub, inputs):

@@ -53,6 +53,9 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
                         help="grade only this exercise (repeatable)")
     parser.add_argument("--batch", type=Path, metavar="DIR",
                         help="grade each entry of DIR as one student's submission")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="--batch on a Dask cluster: a scheduler (tcp://host:8786) or "
+                             "local:N (N worker processes here); needs the cluster extra")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="workers in parallel (default: the number of cores)")
     parser.add_argument("--timeout", type=float, help="seconds per exercise (default 10)")
@@ -178,6 +181,8 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--memory and --output-kb must be positive")
     if not 0 <= args.seed < 2**32:
         raise UsageError("--seed must be between 0 and 4294967295")
+    if args.cluster and args.batch is None:
+        raise UsageError("--cluster grades a class: use it with --batch DIR")
     if args.watch and args.batch is not None:
         raise UsageError("--watch grades one submission; it takes no --batch")
     if args.watch and args.format != "terminal":
@@ -202,10 +207,10 @@ def _main(argv: list[str]) -> int:
                       notebook_timeout=args.notebook_timeout)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and not os.environ.get("NO_COLOR"))
+    if args.batch is not None:
+        return _batch(pm, exercises, options, args, reporters, color)
     with Grader(exercises, options) as grader:
         names = tuple(e.name for e in grader.exercises)
-        if args.batch is not None:
-            return _batch(pm, grader, args, reporters, names, color)
         settings = ReportSettings(batch=False, lang=args.lang, color=color, exercise_names=names,
                                   **args.report_options)
         if args.watch:
@@ -289,21 +294,6 @@ def _id_of(paths: Sequence[Path]) -> str:
     return paths[0].resolve().stem if len(paths) == 1 else "submission"
 
 
-def batch_entries(directory: Path) -> list[Path]:
-    """One student per entry: a subdirectory, a .py file or a notebook (hidden entries and
-    Python's own __pycache__ skipped)."""
-    return sorted(p for p in directory.iterdir()
-                  if not p.name.startswith(".") and p.name != "__pycache__"
-                  and (p.is_dir() or p.suffix in (".py", ".ipynb")))
-
-
-def student_ids(entries: list[Path]) -> list[str]:
-    """Each entry's name without .py/.ipynb (a folder keeps its whole name, dots too);
-    where two entries would share an id (bob/ and bob.py), both keep their full names."""
-    ids = [entry.stem if entry.is_file() else entry.name for entry in entries]
-    return [entry.name if ids.count(id_) > 1 else id_ for entry, id_ in zip(entries, ids)]
-
-
 def report_options(args) -> dict:
     """The settings of --excel, --roster, --roster-column, --assignment and --visibility,
     checked against --format (a wrong combination is a usage error, before any grading)."""
@@ -339,30 +329,28 @@ def _elapsed() -> float:
     return time.monotonic() - _STARTED
 
 
-def _batch(pm, grader: Grader, args, reporters, names, color: bool) -> int:
-    from grader.reporters.lms import not_in_roster
+def _batch(pm, exercises, options: Options, args, reporters, color: bool) -> int:
+    """A class: graded here, or on the cluster (--cluster), with a progress bar."""
+    from grader.batch import Batch, EmptyBatch, emit_batch, grade_here, grade_on_cluster
+    from grader.cluster import ClusterUnavailable
     from grader.reporters.progress import Progress
 
-    entries = batch_entries(args.batch)
-    if not entries:
-        raise UsageError(f"--batch {args.batch}: no submissions in it (each entry, a folder, a "
-                         ".py file or a notebook, is one student's)")
-    submissions = [pm.hook.grader_load_submission(paths=[entry], id=student_id)
-                   for entry, student_id in zip(entries, student_ids(entries))]
-    reports = []
-    with Progress(len(submissions)) as progress:
-        for report in grader.grade_many(submissions):
-            reports.append(report)
-            progress.graded(report)
-    order = {s.id: i for i, s in enumerate(submissions)}
-    reports.sort(key=lambda r: order.get(r.id or "", 0))
+    try:
+        batch = Batch.of(args.batch)
+    except EmptyBatch as exc:
+        raise UsageError(str(exc)) from None
+    names = tuple(e.name for e in exercises if not options.only or e.name in options.only)
+    with Progress(len(batch.ids)) as progress:
+        if args.cluster:
+            try:
+                reports = grade_on_cluster(args.cluster, exercises, options, batch,
+                                           progress.graded)
+            except ClusterUnavailable as exc:
+                raise UsageError(str(exc)) from None
+        else:
+            with Grader(exercises, options) as grader:
+                reports = grade_here(pm, grader, batch, progress.graded)
     settings = ReportSettings(batch=True, lang=args.lang, color=color, exercise_names=names,
                               elapsed=_elapsed(), **args.report_options)
-    if args.format == "canvas":
-        column = args.roster_column or "SIS User ID"
-        missing = not_in_roster(reports, settings.roster, column)
-        if missing:
-            print(f"warning: not in the roster's {column!r} column, so not in the gradebook: "
-                  + ", ".join(missing), file=sys.stderr)
-    _emit(reporters[args.format](reports, settings))
+    emit_batch(reports, reporters, args, settings, _emit)
     return EXIT_FULL_MARKS

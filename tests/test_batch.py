@@ -293,7 +293,7 @@ def test_directory_with_a_dot_keeps_its_whole_name(tmp_path):
 
 
 def test_entries_that_would_share_an_id_keep_their_full_names(tmp_path):
-    from grader.cli import batch_entries, student_ids
+    from grader.batch import batch_entries, student_ids
 
     (tmp_path / "bob").mkdir()
     (tmp_path / "bob.py").write_text(E01)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.modules.inputs import (LARGE, clear_of_kinks, large_sizes, linear_weights,
-                                          prefixed)
+from grader.checks.modules.inputs import (LARGE, LARGE_X_SCALE, clear_of_kinks, large_sizes,
+                                          linear_weights, prefixed, reaches)
 
 N, D_IN, H, D_OUT = 6, 5, 7, 3     # all different, so swapped sizes always show
 LAYERS = (("linear1", D_IN, H), ("linear2", H, D_OUT))
@@ -25,12 +25,12 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     # from a generator of their own, so that the small inputs stay what they were
     large = np.random.default_rng([seed, 5])
     n, d_in, h, d_out = large_sizes(large)
-    while True:  # deterministic: the first draw with no ReLU input within rounding of 0
-        big = {"x": large.standard_normal((n, d_in)),
+    while True:  # deterministic: the first draw clear of kinks whose ReLU gets inputs > 6
+        big = {"x": large.standard_normal((n, d_in)) * LARGE_X_SCALE,
                "upstream": large.standard_normal((n, d_out)),
                **linear_weights(large, (("linear1", d_in, h), ("linear2", h, d_out)),
                                 gain=1.5)}
-        if clear_of_kinks(big["x"], STEPS, big):
+        if clear_of_kinks(big["x"], STEPS, big) and reaches(big["x"], STEPS, big):
             return {**small, **prefixed(LARGE, big)}
 
 

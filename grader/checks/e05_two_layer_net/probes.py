@@ -37,7 +37,10 @@ def _forward_twice_and_backward(sub, inputs, prefix):
     out = model(x)
     again = model(x)
     one = model(x[:1]).detach().clone()  # a batch of one row keeps its shape (1, D_out)
+    # other rows of the same shape (x's in reverse order): an output kept from an earlier
+    # call (cached by shape, say) shows here
+    other = model(x.flip(0)).detach().clone()
     if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (n, d_out):
         (out * torch.tensor(inputs[prefix + "upstream"], dtype=torch.float32)).sum().backward()
-    return {"load": load, "out": out, "again": again, "one": one,
+    return {"load": load, "out": out, "again": again, "one": one, "other": other,
             "grads": gradients(model, EXPECTED)}

@@ -11,7 +11,8 @@ DynamicNet has no default argument to leave out):
   drawn anew on every call), then DRAWS forward passes of one more model under no_grad
   (how often each depth comes up, and whether one draw depends on the one before).
 - large: LARGE_CALLS calls with backward at the tutorial's sizes or larger (N in 65..140,
-  D_in in 1000..1100, H in 100..130, D_out in 10..15, none a power of two).
+  D_in in 1000..1100, H in 100..130, D_out in 10..15, none a power of two; x at twice the
+  scale, so that the input and middle ReLUs get inputs beyond 6 and a ReLU6 shows).
 
 The statistics use a FIXED number of draws, never "as many as fit in a time window":
 a slow but correct model gets the same verdict as a fast one. A model that seeds its own

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from grader.checks.modules.inputs import (KINK_MARGIN, LARGE, clear_of_kinks, large_sizes,
-                                          linear_weights, prefixed)
+from grader.checks.modules.inputs import (KINK_MARGIN, LARGE, LARGE_X_SCALE, clear_of_kinks,
+                                          large_sizes, linear_weights, prefixed, reaches)
 from grader.checks.modules.judges import chain
 
 N, D_IN, H, D_OUT = 5, 4, 6, 3
@@ -73,10 +73,11 @@ def _inputs(seed: int) -> dict[str, np.ndarray]:
     n, d_in, h, d_out = large_sizes(large)
     layers = (("input_linear", d_in, h), ("middle_linear", h, h), ("output_linear", h, d_out))
     while True:  # deterministic: the first draw that passes `depths_apart`
-        big = {"x": large.standard_normal((n, d_in)),
+        big = {"x": large.standard_normal((n, d_in)) * LARGE_X_SCALE,
                "upstream": large.standard_normal((n, d_out)),
                **linear_weights(large, layers, gain=1.5)}
-        if depths_apart(big, big["x"]):
+        # steps(1): the input layer's ReLU and the middle one's (at every depth from 1)
+        if depths_apart(big, big["x"]) and reaches(big["x"], steps(1), big):
             break
     return {"x": x, "upstream": upstream, **weights, **prefixed(LARGE, big)}
 

@@ -2,8 +2,8 @@
 boolean indexing, and memory shared with NumPy (the declaration, grader process).
 
 PROBE PLAN (every input drawn from the grader's seed; no function here has defaults):
-- seeded_normal: three seeded random seeds with random 1-D, 2-D and 3-D shapes, and the
-  first again (repeatable); then, in a probe of its own, draws from the global generator
+- seeded_normal: three seeded random seeds with random 1-D, 2-D and 3-D shapes, the
+  first again (repeatable), and the first seed with the second shape; then, in a probe of its own, draws from the global generator
   before and after a call (those after must be an untouched generator's).
 - flatten_images: a contiguous (N, C, H, W) batch (N up to 70), values, and whether
   writing through the result reaches x (a view); two non-contiguous batches (the
@@ -11,8 +11,8 @@ PROBE PLAN (every input drawn from the grader's seed; no function here has defau
 - channels_last: (N, C, H, W) with H != W and C apart from both, so that reshape and
   transpose(1, 3) give other shapes or other values.
 - stack_columns: K seeded columns of length N != K.
-- positive_rows: rows of multiples of 1/8 (exact sums) with rows summing to exactly 0,
-  to just under and just over 0, and more; and a batch with no positive row at all
+- positive_rows: rows of multiples of 1/1024 (exact sums) with rows summing to exactly 0,
+  to just under and just over 0 (+-1/8, +-1/1024), and more; and a batch with no positive row at all
   ((0, D) back).
 - numpy_view / tensor_view: float32 and float64, a marker written on each side.
 Tolerances: every value here is a copy, a permutation or a selection of the input, or

@@ -39,13 +39,19 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
     return data
 
 
+#: The smallest row sums drawn, either side of 0: a threshold of 1e-3 or more (> 0.1, say)
+#: in place of > 0 drops a positive row (multiples of 1/8 alone let > 0.1 pass, red team).
+TINY_SUM = 2.0 ** -10
+
+
 def _rows(rng: np.random.Generator) -> np.ndarray:
-    """Rows of multiples of 1/8 (sums exact in float32, in any order): two summing to
-    exactly 0, others to -1/8, -1, 1/8 and 2 (so that a threshold other than 0, > 0.5
-    say, shows), the rest at random, in random order; D != N."""
+    """Rows of multiples of 1/1024 (sums exact in float32, in any order): two summing to
+    exactly 0, others to -1/8, -1, 1/8, 2 and +-TINY_SUM (so that a threshold other than
+    0 shows, > 0.5 or > 1e-3 say), the rest (multiples of 1/8) at random, in random
+    order; D != N."""
     n, d = int(rng.integers(12, 70)), int(rng.integers(3, 8))
     rows = rng.integers(-40, 41, size=(n, d)) / 8.0
-    for i, total in enumerate((0.0, 0.0, -0.125, -1.0, 0.125, 2.0)):
+    for i, total in enumerate((0.0, 0.0, -0.125, -1.0, 0.125, 2.0, TINY_SUM, -TINY_SUM)):
         rows[i, -1] += total - rows[i].sum()
     return rows[rng.permutation(n)]
 

@@ -35,7 +35,10 @@ def seeded_normal_values(ctx) -> Verdict:
             return failed(*problems)
     if _exact("", ctx.out["again"], ctx.out["values"][0]):
         return failed(t("not_repeatable_seed"))
-    return passed()
+    label = f"seeded_normal({seeds[0]}, {normal_shape(ctx.inputs, 1)})"
+    problems = _tensor_or_problem(label, ctx.out["reshaped"]) or \
+        _exact(label, ctx.out["reshaped"], ctx.ref["reshaped"])
+    return failed(*problems) if problems else passed()
 
 
 def seeded_normal_keeps_global_state(ctx) -> Verdict:

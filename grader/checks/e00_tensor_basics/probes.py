@@ -33,7 +33,9 @@ def normal(sub, inputs):
     values = [_copy(sub.seeded_normal(seed, normal_shape(inputs, i)))
               for i, seed in enumerate(seeds)]
     again = _copy(sub.seeded_normal(seeds[0], normal_shape(inputs, 0)))
-    return {"values": values, "again": again}
+    # the first seed with another call's shape: an answer kept by seed alone shows
+    reshaped = _copy(sub.seeded_normal(seeds[0], normal_shape(inputs, 1)))
+    return {"values": values, "again": again, "reshaped": reshaped}
 
 
 def global_state(sub, inputs):

@@ -3,9 +3,11 @@
 Everything else is derived from this list: the builtin plugins (each entry's
 checks package), the public names and signatures the contract tests hold the
 kit to, the gradebook's columns, and the tables in README.md and
-docs/CONTRACT.md (`python -m grader.course --write` rewrites them; a test says
-when they are stale). Adding an exercise is one entry here plus three files:
-`exercises/<name>.py`, `solutions/<name>.py` and `grader/checks/<name>/`.
+docs/CONTRACT.md and the stubs' pristine copies in grader/stubs/en/ (`python -m
+grader.course --write` rewrites them; a test says when they are stale). Adding an
+exercise is one entry here plus three files: `exercises/<name>.py`,
+`solutions/<name>.py` and `grader/checks/<name>/` (with its texts, and its Korean stub
+in grader/stubs/ko/).
 """
 
 from __future__ import annotations
@@ -237,20 +239,37 @@ def with_table(text: str, table: str) -> str:
     return f"{text[:start]}\n{table}\n{text[end:]}"
 
 
+def _pristine(entry: Entry) -> Path:
+    """The stub's pristine copy in the grader package (the notebook and the TODOs quoted
+    in feedback read it: `exercises/` is where students work)."""
+    return Path(__file__).resolve().parent / "stubs" / "en" / f"{entry.name}.py"
+
+
 def stale_documents() -> list[str]:
-    return [name for name, table in DOCUMENTS.items()
-            if (KIT_ROOT / name).read_text(encoding="utf-8") !=
-            with_table((KIT_ROOT / name).read_text(encoding="utf-8"), table())]
+    """What `--write` would change: the documents' tables and the stubs' pristine copies."""
+    stale = [name for name, table in DOCUMENTS.items()
+             if (KIT_ROOT / name).read_text(encoding="utf-8") !=
+             with_table((KIT_ROOT / name).read_text(encoding="utf-8"), table())]
+    return stale + [str(_pristine(e).relative_to(KIT_ROOT)) for e in COURSE
+                    if not _pristine(e).is_file()
+                    or _pristine(e).read_bytes() != e.stub.read_bytes()]
 
 
 def main(argv: list[str]) -> int:
     if argv != ["--write"]:
-        print("usage: python -m grader.course --write   (rewrites the course tables)")
+        print("usage: python -m grader.course --write   (rewrites the course tables and the "
+              "stubs' pristine copies)")
         return 2
     for name, table in DOCUMENTS.items():
         path = KIT_ROOT / name
         path.write_text(with_table(path.read_text(encoding="utf-8"), table()), encoding="utf-8")
         print(f"wrote the course table of {name}")
+    for entry in COURSE:   # kit developers run this on a pristine tree, never students
+        copy = _pristine(entry)
+        if not copy.is_file() or copy.read_bytes() != entry.stub.read_bytes():
+            copy.write_bytes(entry.stub.read_bytes())
+            print(f"copied {entry.stub.relative_to(KIT_ROOT)} to "
+                  f"{_pristine(entry).relative_to(KIT_ROOT)}")
     return 0
 
 

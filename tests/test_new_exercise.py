@@ -1,18 +1,20 @@
 """Adding an exercise is three files and one manifest entry: proved on a copy of the kit.
 
 A contributor's new exercise (`e10_softmax`: a stub, a solution, and a checks package
-with its texts) is dropped into a copy of the kit, one entry is appended to
-grader/course.py, the generated tables are rewritten by `python -m grader.course
---write`, and the suite's rules that hold for every exercise then pass on it with no
+with its texts and its Korean stub) is dropped into a copy of the kit, one entry is
+appended to grader/course.py, `python -m grader.course --write` rewrites the generated
+tables and the stub's pristine copy, and the suite's rules that hold for every exercise then pass on it with no
 other edit: the dev check (the stub scores 0, the solution full marks), the catalogue
-rules (every text in every language), the manifest's own tests, and the contract's
-public names and signatures.
+rules (every text in every language), the hint levels and the stubs (the Korean one
+the same code, the notebook in both languages), the manifest's own tests, and the
+contract's public names and signatures.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,15 +136,32 @@ def columns(submitted):
     return {"softmax": lambda x: torch.softmax(x, dim=0)}
 '''
 
+KOREAN_STUB = '''\
+"""e10: 소프트맥스, 점수를 확률로 바꾸는 함수.
+
+softmax(x)[i, j] = exp(x[i, j]) / sum_k exp(x[i, k]), 행마다 계산합니다. 먼저 각 행의
+최댓값을 빼세요: 큰 점수의 exp는 넘치지만, 빼도 결과는 같습니다.
+"""
+
+import torch
+
+
+def softmax(x):
+    """2차원 텐서 `x`의 각 행에 대한 소프트맥스."""
+    raise NotImplementedError("TODO: 행의 최댓값을 빼고, exp를 취한 뒤, 행의 합으로 나누세요")
+'''
+
 TEXTS = {
     "en": {"hint.1": "Work row by row: dim=1, keepdim=True.",
            "hint.2": "Subtract each row's maximum before torch.exp, then divide by the row sum.",
+           "hint.3": "shifted = x - x.max(dim=1, keepdim=True).values; then exp and divide.",
            "overflow": "Some outputs are inf or nan: exp overflowed on large scores.",
            "columns": "Each column sums to 1, not each row: the sum runs over dim=0. "
                       "A row is dim=1."},
     "ko": {"title": "소프트맥스",
            "hint.1": "행 단위로 계산하세요: dim=1, keepdim=True.",
            "hint.2": "torch.exp 전에 각 행의 최댓값을 빼고, 행의 합으로 나누세요.",
+           "hint.3": "shifted = x - x.max(dim=1, keepdim=True).values; 그다음 exp를 취하고 나누세요.",
            "overflow": "일부 출력이 inf나 nan입니다: 큰 점수에서 exp가 넘쳤습니다.",
            "columns": "행이 아니라 각 열의 합이 1입니다: 합을 dim=0으로 구했습니다. 행은 dim=1입니다."},
 }
@@ -173,6 +192,7 @@ def _kit_copy(tmp_path: Path) -> Path:
 def _add_exercise(kit: Path) -> None:
     (kit / "exercises" / f"{NAME}.py").write_text(STUB)
     (kit / "solutions" / f"{NAME}.py").write_text(SOLUTION)
+    (kit / "grader" / "stubs" / "ko" / f"{NAME}.py").write_text(KOREAN_STUB)
     package = kit / "grader" / "checks" / NAME
     (package / "texts").mkdir(parents=True)
     for file, text in [("__init__.py", INIT), ("inputs.py", INPUTS), ("probes.py", PROBES),
@@ -219,11 +239,13 @@ def test_a_new_exercise_needs_three_files_and_a_manifest_entry(tmp_path):
     assert checks["large_scores"]["status"] == "failed", checks   # and no shift: inf
 
     rules = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_course.py",
-                "tests/test_messages.py", "tests/test_dev_check.py", "-k",
+                "tests/test_messages.py", "tests/test_dev_check.py",
+                "tests/test_hints_and_notebook.py", "-k",
                 f"{NAME} or documents or builtin_plugin or every_key_the_shared",
                 timeout=1200)
     assert rules.returncode == 0, rules.stdout[-4000:] + rules.stderr[-2000:]
-    assert f"[{NAME}]" in rules.stdout or "passed" in rules.stdout
+    passed = int(re.search(r"(\d+) passed", rules.stdout).group(1))
+    assert passed >= 15, rules.stdout[-2000:]   # the new exercise's own parametrized rules
     contract = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_contract.py",
                    "-k", "public or signature", timeout=1200)
     assert contract.returncode == 0, contract.stdout[-4000:] + contract.stderr[-2000:]

@@ -26,13 +26,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from grader import i18n
+
 if TYPE_CHECKING:
     from grader.exercise import Exercise
 
 HINTS_FILE_ENV = "GRADER_HINTS_FILE"
 MODES = ("next", "all")
-#: How a level is introduced, per language (English for a language not listed here).
-LABELS = {"en": "Hint {level}/{count}: ", "ko": "힌트 {level}/{count}: "}
 _LABELLED = re.compile(r"\S+ \d+/\d+: ")
 
 _lock = threading.Lock()
@@ -78,7 +78,7 @@ def hint_text(exercise: Exercise, lang: str, option: Any, *, failed: bool,
         shown = [climb(folder, exercise.name, len(levels))]
     else:
         shown = [1]
-    label = LABELS.get(lang, LABELS["en"])
+    label = i18n.labels("hints", lang)["label"]
     return "\n".join(label.format(level=level, count=len(levels)) + levels[level - 1]
                      for level in shown)
 

@@ -189,6 +189,31 @@ def render_lines(lines: Iterable[Text | str], lang: str, catalogs: Iterable[Cata
     return "\n".join(render(line, lang, catalogs) for line in lines if line)
 
 
+class _Template(str):
+    """A label's template that resolves Korean particles once formatted."""
+
+    lang: str = DEFAULT_LANG
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        text = str.format(self, *args, **kwargs)
+        return particles(text) if self.lang == "ko" else text
+
+
+def labels(group: str, lang: str) -> dict[str, str]:
+    """The core texts named `<group>.<name>` (a reporter's labels, say) as {name: template}
+    in `lang`, each falling back to English; `.format()` on one resolves particles."""
+    prefix = f"{group}."
+    english = {k[len(prefix):]: v for k, v in core().texts.get(DEFAULT_LANG, {}).items()
+               if k.startswith(prefix)}
+    chosen = core().texts.get(lang, {})
+    found: dict[str, str] = {}
+    for name, fallback in english.items():
+        template = _Template(chosen.get(prefix + name, fallback))
+        template.lang = lang
+        found[name] = template
+    return found
+
+
 # -- Korean particles ---------------------------------------------------------------
 # A template writes both forms, "{name}이(가)"; once the value is in, the form that
 # fits its last sound is kept, as Korean interfaces do ("모델이", "텐서가").

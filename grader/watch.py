@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence, TextIO
 
 from grader.model import ExerciseResult, Report
-from grader.reporters.terminal import COLORS, LABELS, MARKS, _paint, render_exercise
+from grader import i18n
+from grader.reporters.terminal import COLORS, MARKS, _paint, render_exercise
 
 if TYPE_CHECKING:
     import pluggy
@@ -30,17 +31,6 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.5
 SETTLE_SECONDS = 0.1     # an editor may write a file in several steps: wait until it is still
 CLEAR = "\033[H\033[2J"
-
-TEXTS = {
-    "en": {"watching": "Watching {paths}: save a file to grade it again, Ctrl-C to quit.",
-           "grading": "Grading {what} ...", "saved": "{time}  graded {what}",
-           "progress": "Progress: {score}/{max_score} points, {done}/{count} exercises complete",
-           "bye": "Stopped watching."},
-    "ko": {"watching": "{paths} 감시 중: 파일을 저장하면 다시 채점합니다. 끝내려면 Ctrl-C.",
-           "grading": "{what} 채점 중 ...", "saved": "{time}  {what} 채점 완료",
-           "progress": "진행: {score}/{max_score}점, {count}문제 중 {done}문제 완료",
-           "bye": "감시를 끝냈습니다."},
-}
 
 
 def snapshot(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
@@ -80,8 +70,8 @@ class Watcher:
         self.settings = settings
         self.out = out or sys.stdout
         self.interval = interval
-        self.labels = LABELS.get(settings.lang, LABELS["en"])
-        self.texts = TEXTS.get(settings.lang, TEXTS["en"])
+        self.labels = i18n.labels("terminal", settings.lang)
+        self.texts = i18n.labels("watch", settings.lang)
         self.results: dict[str, ExerciseResult] = {}
         self.sources: dict[str, str | None] = {}
         self.files: dict[str, tuple[int, int]] = {}

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from conftest import EXERCISES, SOLUTIONS, exercise_result, run_cli
-from grader import hints, stubs, todos
+from grader import hints, i18n, stubs, todos
 from grader.course import COURSE
 from grader.i18n import languages
 from grader.loaders import load_paths
@@ -191,7 +191,7 @@ def test_every_exercise_has_three_hint_levels_or_more_in_every_language(exercise
 
 def test_every_language_has_a_hint_label():
     for lang in languages():
-        label = hints.LABELS.get(lang, hints.LABELS["en"]).format(level=2, count=3)
+        label = i18n.labels("hints", lang)["label"].format(level=2, count=3)
         assert hints.names_its_level(label + "text"), lang
 
 

@@ -17,7 +17,6 @@ import pytest
 from grader import i18n
 from grader.i18n import Text, TextError, languages, placeholders, render, t
 from grader.plugins import collect_exercises, plugin_manager
-from grader.reporters.terminal import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = collect_exercises(plugin_manager())
@@ -111,18 +110,19 @@ def test_check_code_does_not_import_torch_in_the_grader(exercise):
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
 
 
-def test_terminal_labels_in_every_language():
+@pytest.mark.parametrize("group", ["terminal", "html", "lms", "watch", "hints"])
+def test_every_reporters_labels_in_every_language(group):
+    """Labels are core texts (`<group>.<name>`): the same names in every language."""
+    english = i18n.labels(group, "en")
+    assert english
     for lang in languages():
-        assert set(LABELS[lang]) == set(LABELS["en"])
+        assert set(i18n.core().texts[lang]) >= {f"{group}.{name}" for name in english}, lang
 
 
-def test_watch_texts_in_every_language():
-    from grader.watch import TEXTS
-
-    for lang in languages():
-        assert set(TEXTS[lang]) == set(TEXTS["en"])
-        for key, text in TEXTS[lang].items():
-            assert placeholders(text) == placeholders(TEXTS["en"][key]), key
+def test_a_label_resolves_korean_particles_once_formatted():
+    same = i18n.labels("terminal", "ko")["same_problem"]
+    assert same.format(name="e05_two_layer_net") == "위의 e05_two_layer_net과 같은 문제입니다."
+    assert "과(와)" in same
 
 
 def _misconception_keys():

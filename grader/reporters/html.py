@@ -16,6 +16,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any, Sequence
 
+from grader import i18n
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters import svg
 from grader.reporters._text import clean
@@ -27,33 +28,6 @@ if TYPE_CHECKING:
 
 OUTPUT_LIMIT = 2000
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "skipped": "–"}
-LABELS = {
-    "en": {"title": "torchkit class report", "submissions": "{count} submissions",
-           "mean": "mean", "median": "median", "full_marks": "full marks",
-           "totals": "Total scores", "exercises": "Exercises",
-           "misconceptions": "Misconceptions", "students": "Students",
-           "student": "Student", "status": "Status", "score": "Score", "percent": "%",
-           "checks": "Checks passed (share of the submissions where they counted)",
-           "none": "No misconception was recognised.", "misconception": "Misconception",
-           "who": "Students", "count": "Count", "exercise": "Exercise",
-           "check": "Check", "points": "Points", "feedback": "Feedback", "hint": "Hint",
-           "output": "Printed output", "top": "back to the table", "seed": "seed",
-           "histogram": "Scores of {name}: how many submissions in each tenth of {max}",
-           "rates": "Pass rate of each check of {name}",
-           "sandbox": "Sandbox: filesystem {filesystem}, network {network}, processes {pids}"},
-    "ko": {"title": "torchkit 반 전체 보고서", "submissions": "제출물 {count}개",
-           "mean": "평균", "median": "중앙값", "full_marks": "만점",
-           "totals": "총점 분포", "exercises": "문제별", "misconceptions": "오해",
-           "students": "학생", "student": "학생", "status": "상태", "score": "점수",
-           "percent": "%", "checks": "항목별 통과율 (채점된 제출물 중)",
-           "none": "확인된 오해가 없습니다.", "misconception": "오해", "who": "학생",
-           "count": "인원", "exercise": "문제", "check": "항목", "points": "점수",
-           "feedback": "피드백", "hint": "힌트", "output": "코드가 출력한 내용",
-           "top": "표로 돌아가기", "seed": "시드",
-           "histogram": "{name} 점수 분포: {max}점을 10구간으로 나눈 제출물 수",
-           "rates": "{name}의 항목별 통과율",
-           "sandbox": "샌드박스: 파일 시스템 {filesystem}, 네트워크 {network}, 프로세스 {pids}"},
-}
 
 STYLE = """
 :root { --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --ok: #15803d; --bad: #b91c1c; }
@@ -234,7 +208,7 @@ def _student_section(index: int, report: Report, labels: dict) -> str:
 
 
 def render_html(reports: Sequence[Report], settings: ReportSettings) -> str:
-    labels = LABELS.get(settings.lang, LABELS["en"])
+    labels = i18n.labels("html", settings.lang)
     names = list(settings.exercise_names) or list(
         dict.fromkeys(e.name for r in reports for e in r.exercises))
     summary = class_summary(reports, names)

@@ -20,6 +20,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
+from grader import i18n
 from grader.model import ExerciseResult, Report
 from grader.reporters._text import clean
 from grader.reporters.status import misconception_text, percent, submission_status
@@ -34,19 +35,6 @@ DEFAULT_ASSIGNMENT = "torchkit"
 MOODLE_ID_COLUMN = "ID number"
 #: Moodle keeps feedback as text; a long one is cut here (it is a summary, not the report).
 FEEDBACK_LIMIT = 1000
-
-LABELS = {
-    "en": {"complete": "complete", "total": "total", "feedback": "feedback",
-           "checks": "{count} checks",
-           "status": {"graded": "graded", "empty": "nothing handed in",
-                      "stubs": "only the unchanged stubs", "timeout": "some code timed out",
-                      "error": "some code could not run"}},
-    "ko": {"complete": "완료", "total": "합계", "feedback": "피드백",
-           "checks": "항목 {count}개",
-           "status": {"graded": "채점됨", "empty": "제출한 내용 없음",
-                      "stubs": "과제 틀 그대로", "timeout": "시간 초과된 코드 있음",
-                      "error": "실행되지 않은 코드 있음"}},
-}
 
 
 class RosterError(ValueError):
@@ -163,7 +151,7 @@ def exercise_feedback(exercise: ExerciseResult, labels: Mapping) -> str:
 
 
 def render_moodle(reports: Sequence[Report], settings: ReportSettings) -> str:
-    labels = LABELS.get(settings.lang, LABELS["en"])
+    labels = i18n.labels("lms", settings.lang)
     names = _names(reports, settings)
     total = labels["total"]
     header: list[object] = [settings.roster_column or MOODLE_ID_COLUMN]
@@ -180,6 +168,6 @@ def render_moodle(reports: Sequence[Report], settings: ReportSettings) -> str:
         status = submission_status(report)
         row += [_number(report.score),
                 f"{_number(report.score)}/{_number(report.max_score)} "
-                f"({_number(percent(report))}%), {labels['status'][status]}"]
+                f"({_number(percent(report))}%), {labels['status.' + status]}"]
         rows.append(row)
     return _write(rows, settings)

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
+from grader import i18n
 from grader.hints import names_its_level
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters._text import clean
@@ -15,30 +16,6 @@ if TYPE_CHECKING:
 
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "skipped": "-"}
 COLORS = {"passed": "32", "failed": "31", "error": "31", "timeout": "33", "skipped": "2"}
-LABELS = {
-    "en": {"total": "Total", "hint": "hint", "output": "your code printed", "seed": "seed",
-           "sandbox": "sandbox: filesystem {filesystem}, network {network}, processes {pids}",
-           "all_done": "All exercises complete. Well done!",
-           "course": "Course: {score}/{max_score}, next up: {name}",
-           "course_done": "Course: {score}/{max_score}, every exercise complete. Well done!",
-           "next": "Next up: {name}",
-           "skipped": "skipped",
-           "all_checks": "all {count} checks",
-           "more": "… and {count} more line(s) like these",
-           "same_output": "(the same as above)",
-           "same_problem": "The same problem as in {name} above."},
-    "ko": {"total": "합계", "hint": "힌트", "output": "코드가 출력한 내용", "seed": "시드",
-           "sandbox": "샌드박스: 파일 시스템 {filesystem}, 네트워크 {network}, 프로세스 {pids}",
-           "all_done": "모든 문제를 완료했습니다. 잘했어요!",
-           "course": "전체 과정: {score}/{max_score}, 다음 할 일: {name}",
-           "course_done": "전체 과정: {score}/{max_score}, 모든 문제를 완료했습니다. 잘했어요!",
-           "next": "다음 할 일: {name}",
-           "skipped": "건너뜀",
-           "all_checks": "항목 {count}개 모두",
-           "more": "… 이런 줄이 {count}개 더 있습니다",
-           "same_output": "(위와 같음)",
-           "same_problem": "위의 {name}과(와) 같은 문제입니다."},
-}
 
 #: Terminal columns for check names, and the most feedback lines shown for one check.
 NAME_WIDTH = 58
@@ -232,7 +209,7 @@ def _cleaned(report: Report) -> Report:
 
 
 def render_terminal(reports: Sequence[Report], settings: ReportSettings) -> str:
-    labels = LABELS.get(settings.lang, LABELS["en"])
+    labels = i18n.labels("terminal", settings.lang)
     blocks = ["\n".join(render_report(_cleaned(r), labels, settings.color)) for r in reports]
     sandbox = next((r.sandbox for r in reports if r.sandbox), None)
     if sandbox:

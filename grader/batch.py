@@ -47,27 +47,31 @@ class Batch:
         return cls(tuple(entries), tuple(student_ids(entries)))
 
 
-def grade_here(pm, grader, batch: Batch, on_report: Callable[[Report], None]) -> list[Report]:
-    """The batch graded by this machine's sandbox (`--jobs` workers)."""
+def grade_here(pm, grader, batch: Batch, on_report: Callable[[Report], None],
+               seeds: Mapping[str, int] | None = None) -> list[Report]:
+    """The batch graded by this machine's sandbox (`--jobs` workers); `seeds`, by student
+    id, for --student-seeds."""
     submissions = [pm.hook.grader_load_submission(paths=[entry], id=student_id)
                    for entry, student_id in zip(batch.entries, batch.ids)]
     reports = []
-    for report in grader.grade_many(submissions):
+    for report in grader.grade_many(submissions, seeds=seeds):
         reports.append(report)
         on_report(report)
     return _in_order(reports, batch)
 
 
 def grade_on_cluster(address: str, exercises, options, batch: Batch,
-                     on_report: Callable[[Report], None]) -> list[Report]:
-    """The batch graded on the Dask cluster at `address` (or `local:N`)."""
+                     on_report: Callable[[Report], None],
+                     seeds: Mapping[str, int] | None = None) -> list[Report]:
+    """The batch graded on the Dask cluster at `address` (or `local:N`); `seeds` as for
+    `grade_here` (the seeds travel, never the key they come from)."""
     from grader import cluster
 
     client = cluster.connect(address)
     try:
         packed = cluster.packed_batch(batch.entries, batch.ids)
         return _in_order(cluster.grade_on_cluster(client, packed, options, exercises,
-                                                  on_report), batch)
+                                                  on_report, seeds=seeds), batch)
     finally:
         cluster.disconnect(client)
 

@@ -19,6 +19,7 @@ from grader.plugins import collect_exercises, collect_reporters, plugin_manager
 from grader.reporters import SPREADSHEETS, ReportSettings
 from grader.reporters.gradescope import VISIBILITIES
 from grader.sandbox import Limits
+from grader.seeds import KEY_ENV, BadKey, read_key
 from grader.stubs import languages as stub_languages
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
@@ -42,7 +43,7 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
                         help="exercise files, a directory of them, or a notebook")
     parser.add_argument("--format", default="terminal", choices=sorted(formats),
                         help="report format (default: terminal)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+    parser.add_argument("--seed", type=int,
                         help=f"seed of the grading data (default {DEFAULT_SEED})")
     parser.add_argument("--lang", default=os.environ.get("GRADER_LANG", "en"), choices=languages(),
                         help=f"language of the feedback ({', '.join(languages())})")
@@ -53,6 +54,10 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
                         help="grade only this exercise (repeatable)")
     parser.add_argument("--batch", type=Path, metavar="DIR",
                         help="grade each entry of DIR as one student's submission")
+    parser.add_argument("--student-seeds", nargs="?", const="", metavar="KEY",
+                        help="--batch: each student graded on their own data, seeded from "
+                             "KEY and their id (never shown); better @FILE (the key in a "
+                             f"file) or no KEY (from {KEY_ENV}) than KEY in clear")
     parser.add_argument("--cluster", metavar="ADDRESS",
                         help="--batch on a Dask cluster: a scheduler (tcp://host:8786) or "
                              "local:N (N worker processes here); needs the cluster extra")
@@ -179,8 +184,9 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--notebook-timeout must be a positive number of seconds")
     if args.memory < 1 or args.output_kb < 1:
         raise UsageError("--memory and --output-kb must be positive")
-    if not 0 <= args.seed < 2**32:
+    if args.seed is not None and not 0 <= args.seed < 2**32:
         raise UsageError("--seed must be between 0 and 4294967295")
+    args.seed_key = _seed_key(args)
     if args.cluster and args.batch is None:
         raise UsageError("--cluster grades a class: use it with --batch DIR")
     if args.watch and args.batch is not None:
@@ -201,7 +207,8 @@ def _main(argv: list[str]) -> int:
                     memory_mb=args.memory,
                     output_kb=args.output_kb)
     partial = bool(shown) and args.batch is None and not args.watch
-    options = Options(seed=args.seed, lang=args.lang, hints=args.hints,
+    options = Options(seed=DEFAULT_SEED if args.seed is None else args.seed,
+                      lang=args.lang, hints=args.hints,
                       only=() if partial else tuple(args.only),
                       jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None,
                       notebook_timeout=args.notebook_timeout)
@@ -263,6 +270,22 @@ def _part_of_the_course(pm, grader: Grader, submission, paths: Sequence[Path],
     standing = {"score": round(sum(e.score for e in course), 6),
                 "max_score": round(sum(e.max_score for e in course), 6), "next": todo}
     return replace(own, exercises=tuple(results[name] for name in shown), course=standing)
+
+
+def _seed_key(args) -> bytes | None:
+    """The key of --student-seeds (None without it), checked before any grading."""
+    if args.student_seeds is None:
+        return None
+    if args.batch is None:
+        raise UsageError("--student-seeds gives each student of a batch their own seed: "
+                         "use it with --batch DIR")
+    if args.seed is not None:
+        raise UsageError("--student-seeds or --seed, not both: each student's seed comes "
+                         "from the key")
+    try:
+        return read_key(args.student_seeds or None)
+    except BadKey as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _require_confinement() -> None:
@@ -334,22 +357,25 @@ def _batch(pm, exercises, options: Options, args, reporters, color: bool) -> int
     from grader.batch import Batch, EmptyBatch, emit_batch, grade_here, grade_on_cluster
     from grader.cluster import ClusterUnavailable
     from grader.reporters.progress import Progress
+    from grader.seeds import student_seeds
 
     try:
         batch = Batch.of(args.batch)
     except EmptyBatch as exc:
         raise UsageError(str(exc)) from None
+    # Made here, from the key: on a cluster only the seeds travel.
+    seeds = None if args.seed_key is None else student_seeds(args.seed_key, batch.ids)
     names = tuple(e.name for e in exercises if not options.only or e.name in options.only)
     with Progress(len(batch.ids)) as progress:
         if args.cluster:
             try:
                 reports = grade_on_cluster(args.cluster, exercises, options, batch,
-                                           progress.graded)
+                                           progress.graded, seeds)
             except ClusterUnavailable as exc:
                 raise UsageError(str(exc)) from None
         else:
             with Grader(exercises, options) as grader:
-                reports = grade_here(pm, grader, batch, progress.graded)
+                reports = grade_here(pm, grader, batch, progress.graded, seeds)
     settings = ReportSettings(batch=True, lang=args.lang, color=color, exercise_names=names,
                               elapsed=_elapsed(), **args.report_options)
     emit_batch(reports, reporters, args, settings, _emit)

@@ -94,16 +94,17 @@ def _worker_grader(options: Any) -> tuple[Any, Any]:
     return _WORKER_GRADERS[key]
 
 
-def grade_chunk(chunk: Sequence[Packed], options: Any, only: tuple[str, ...] | None = None
-                ) -> list[dict[str, Any]]:
-    """Grade a chunk of packed submissions on this worker; the reports as JSON."""
+def grade_chunk(chunk: Sequence[Packed], options: Any, only: tuple[str, ...] | None = None,
+                seeds: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Grade a chunk of packed submissions on this worker; the reports as JSON. `seeds`:
+    the chunk's own seeds by id (--student-seeds), made by the client from its key."""
     pm, grader = _worker_grader(options)
     with tempfile.TemporaryDirectory(prefix="torchkit-cluster-") as scratch:
         submissions = []
         for packed in chunk:
             path = _unpack(packed, Path(scratch))
             submissions.append(pm.hook.grader_load_submission(paths=[path], id=packed.id))
-        reports = {r.id: r for r in grader.grade_many(submissions, only)}
+        reports = {r.id: r for r in grader.grade_many(submissions, only, seeds)}
         return [reports[p.id].to_json() for p in chunk]
 
 
@@ -143,7 +144,8 @@ def _gpu_workers(client) -> bool:
     return any(w.get("resources", {}).get(GPU, 0) >= 1 for w in workers)
 
 
-def _failed_report(packed: Packed, exercises: Sequence[Any], why: str, seed: int) -> Report:
+def _failed_report(packed: Packed, exercises: Sequence[Any], why: str,
+                   seed: int | None) -> Report:
     """Every exercise an error: the submission could not be graded on the cluster."""
     results = tuple(ExerciseResult(e.name, e.title_in("en"), tuple(
         CheckResult(c.name, "error", 0.0, c.points, why) for c in e.checks))
@@ -165,32 +167,38 @@ def _merged_gpu(report: Report, gpu: Report, cuda_checks: dict[str, set[str]]) -
 
 def grade_on_cluster(client, packed: Sequence[Packed], options: Any, exercises: Sequence[Any],
                      on_report: Callable[[Report], None] = lambda report: None,
-                     chunk_size: int = CHUNK_SIZE) -> list[Report]:
-    """Every packed submission graded on the cluster; reports in the batch's order."""
+                     chunk_size: int = CHUNK_SIZE,
+                     seeds: dict[str, int] | None = None) -> list[Report]:
+    """Every packed submission graded on the cluster; reports in the batch's order.
+    `seeds`: each student's own seed by id (--student-seeds), else the options' seed."""
     from distributed import as_completed
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
     options = replace(options, jobs=1)   # one sandbox worker per Dask worker thread
+    shown_seed = None if seeds is not None else options.seed   # a student's is never shown
     reports: dict[str, Report] = {}
     refused = [p for p in packed if p.refused]
     for each in refused:
         reports[each.id] = _failed_report(each, exercises, f"not graded: the submission is "
-                                          f"{each.refused}", options.seed)
+                                          f"{each.refused}", shown_seed)
         on_report(reports[each.id])
     todo = [p for p in packed if not p.refused]
     cuda_checks = {e.name: {c.name for c in e.checks if c.needs_cuda} for e in exercises}
     cuda_checks = {name: checks for name, checks in cuda_checks.items() if checks}
     gpu = bool(cuda_checks) and _gpu_workers(client)
 
+    def seeds_of(chunk: list[Packed]) -> dict[str, int] | None:
+        return None if seeds is None else {p.id: seeds[p.id] for p in chunk}
+
     def submit(chunk: list[Packed]):
-        future = client.submit(grade_chunk, chunk, options, None, pure=False)
+        future = client.submit(grade_chunk, chunk, options, None, seeds_of(chunk), pure=False)
         pending[future] = ("cpu", chunk)
         return future
 
     def submit_gpu(chunk: list[Packed]):
-        future = client.submit(grade_chunk, chunk, options, tuple(cuda_checks), pure=False,
-                               resources={GPU: 1})
+        future = client.submit(grade_chunk, chunk, options, tuple(cuda_checks),
+                               seeds_of(chunk), pure=False, resources={GPU: 1})
         pending[future] = ("gpu", chunk)
         return future
 
@@ -215,7 +223,7 @@ def grade_on_cluster(client, packed: Sequence[Packed], options: Any, exercises: 
             else:
                 results = [_failed_report(chunk[0], exercises, "not graded: grading it "
                                           f"stopped the grading workers repeatedly ({exc!r})",
-                                          options.seed)]
+                                          shown_seed)]
         for report in results:
             if kind == "gpu":
                 on_gpu[report.id] = report

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from grader.exercise import Exercise, Verdict
 from grader.i18n import render
@@ -26,6 +27,7 @@ from grader.protocol import LoadedFrame
 from grader.refcache import ReferenceCache
 from grader.sandbox import Outcome, Sandbox
 from grader.schedule import Finished, Scheduler
+from grader.seeds import without_seed
 from grader.strip import plan as plan_strip
 from grader.verdicts import judge_exercise, notebook_output_once, through_notebook
 from grader.worker import IN_WORKER_ENV, make_worker_main
@@ -89,14 +91,28 @@ class Grader:
         return next(iter(self.grade_many([submission], only)))
 
     def grade_many(self, submissions: Iterable[Submission],
-                   only: Iterable[str] | None = None) -> Iterator[Report]:
+                   only: Iterable[str] | None = None,
+                   seeds: Mapping[str, int] | None = None) -> Iterator[Report]:
         """Grade each submission (on the exercises named in `only`, else all of this
-        grader's); yield each report as soon as it is complete."""
+        grader's); yield each report as soon as it is complete.
+
+        `seeds` gives a submission, by id, its own seed (--student-seeds) instead of the
+        grader's; such a seed is never shown in the report (`grader.seeds.without_seed`).
+        The sandbox is the same for every seed; the references are made (or read from the
+        disk) for a few seeds at a time and dropped after, so that memory stays flat."""
         submissions = [links_checked(s, self.schedule.is_reference_file) for s in submissions]
         wanted = None if only is None else set(only)
         exercises = [e for e in self.exercises if wanted is None or e.name in wanted]
-        for finished in self.schedule.run(submissions, exercises, self.source_for):
-            yield self._report(exercises, submissions[finished.index], finished)
+        own = {} if seeds is None else {s.id: seeds[s.id] for s in submissions if s.id in seeds}
+        seed_of = [own.get(s.id, self.options.seed) for s in submissions]
+        for start, stop in seed_windows(seed_of, max(4, 2 * self.options.jobs)):
+            for finished in self.schedule.run(submissions[start:stop], exercises,
+                                              self.source_for, seed_of[start:stop]):
+                submission = submissions[start + finished.index]
+                report = self._report(exercises, submission, finished)
+                yield without_seed(report, finished.seed) if submission.id in own else report
+            for seed in set(seed_of[start:stop]):
+                self.schedule.forget(seed)
 
     def _report(self, exercises: list[Exercise], submission: Submission,
                 finished: Finished) -> Report:
@@ -108,11 +124,12 @@ class Grader:
             run = notebook_runs.get(source.path) if source is not None else None
             if run is not None:
                 outcomes[name] = through_notebook(outcomes.get(name), run)
+        options = replace(self.options, seed=finished.seed)
         for exercise in exercises:
-            reference = self.schedule.reference.get((self.options.seed, exercise.name))
+            reference = self.schedule.reference.get((finished.seed, exercise.name))
             judged = judge_exercise(exercise, sources[exercise.name],
-                                    outcomes.get(exercise.name), reference, self.options,
-                                    self.schedule.inputs_of(exercise),
+                                    outcomes.get(exercise.name), reference, options,
+                                    self.schedule.inputs_of(exercise, finished.seed),
                                     [e.name for e in self.exercises])
             results.append(judged)
             outcome = outcomes.get(exercise.name)
@@ -125,9 +142,22 @@ class Grader:
                             if note not in notes:
                                 notes.append(note)
         results = notebook_output_once(results, sources, notebook_runs)
-        return Report(exercises=tuple(results), id=submission.id, seed=self.options.seed,
+        return Report(exercises=tuple(results), id=submission.id, seed=finished.seed,
                       sandbox=self.sandbox.confinement,
                       notes=tuple(notes))
+
+
+def seed_windows(seeds: Sequence[int], most: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive runs of `seeds` with at most `most` distinct seeds
+    each: one run for a batch on one seed."""
+    start, distinct = 0, set()
+    for index, seed in enumerate(seeds):
+        if seed not in distinct and len(distinct) == most:
+            yield start, index
+            start, distinct = index, set()
+        distinct.add(seed)
+    if start < len(seeds) or not seeds:
+        yield start, len(seeds)
 
 
 __all__ = ["Grader", "Options", "judge_exercise", "Verdict", "DEFAULT_SEED", "EXERCISES_DIR",

@@ -34,6 +34,7 @@ class Finished:
     sources: dict[str, Source | None]
     outcomes: dict[str, Outcome]
     notebook_runs: dict[str, Outcome]
+    seed: int                             # the seed it was graded on
 
 
 class Scheduler:
@@ -61,26 +62,42 @@ class Scheduler:
             limits = Limits(exercise.timeout, limits.memory_mb, limits.output_kb, limits.file_mb)
         return limits
 
-    def inputs_of(self, exercise: Exercise) -> dict[str, Any]:
-        """The exercise's inputs on this grader's seed (made once, read-only)."""
-        key = (exercise.name, self.options.seed)
+    def inputs_of(self, exercise: Exercise, seed: int | None = None) -> dict[str, Any]:
+        """The exercise's inputs on `seed` (default: this grader's; made once, read-only)."""
+        seed = self.options.seed if seed is None else seed
+        key = (exercise.name, seed)
         if key not in self._inputs:
-            self._inputs[key] = read_only(exercise.make_inputs(self.options.seed))
+            self._inputs[key] = read_only(exercise.make_inputs(seed))
         return self._inputs[key]
 
-    def plain_inputs(self, exercise: Exercise) -> Any:
+    def plain_inputs(self, exercise: Exercise, seed: int | None = None) -> Any:
         """The inputs as they travel in a job: made here, in the grader, so that a worker
         needs no data-making code (which may share helpers with the mutants)."""
-        key = (exercise.name, self.options.seed)
+        seed = self.options.seed if seed is None else seed
+        key = (exercise.name, seed)
         if key not in self._plain:
-            self._plain[key] = codec.to_plain(self.inputs_of(exercise))
+            self._plain[key] = codec.to_plain(self.inputs_of(exercise, seed))
         return self._plain[key]
+
+    def forget(self, seed: int) -> None:
+        """Drop what was made for `seed` (inputs, the reference's outcomes): a seed of one
+        student's (--student-seeds) is not needed again by this grader, and a class's
+        worth of them would fill its memory. The grader's own seed is kept."""
+        if seed == self.options.seed:
+            return
+        for made in (self._inputs, self._plain):
+            for key in [key for key in made if key[1] == seed]:
+                del made[key]
+        for key in [key for key in self.reference if key[0] == seed]:
+            del self.reference[key]
 
     def is_reference_file(self, path: str) -> bool:
         return is_reference_file(path, self.references, self.solutions_dir)
 
     def job(self, exercise: Exercise, source: Source, submission: Submission,
-            role: str, index: int, workdir: str | None = None) -> Job:
+            role: str, index: int, workdir: str | None = None, seed: int | None = None
+            ) -> Job:
+        seed = self.options.seed if seed is None else seed
         forbidden: list[str] = []
         # The kit's own solutions, graded as they are (the instructor's check), are not
         # copying; reached through a link, they are.
@@ -106,24 +123,25 @@ class Scheduler:
                       if concerns(f"import {m}", exercise.name, course)]
             if copied:
                 violation = f"import {copied[0]}"
-        return Job(role=role, seed=self.options.seed, exercise=exercise.name,
+        return Job(role=role, seed=seed, exercise=exercise.name,
                    sources=(JobSource.from_json(source.to_job()),), modules=modules,
                    search_path=tuple(submission.search_path), forbidden=tuple(forbidden),
                    workdir=workdir or scratch_dir(self.tmp), index=index,
-                   inputs=self.plain_inputs(exercise), violation=violation)
+                   inputs=self.plain_inputs(exercise, seed), violation=violation)
 
     def notebook_job(self, source: Source, members: list[Exercise], submission: Submission,
-                     index: int) -> tuple[Job, Limits, list]:
+                     index: int, seed: int | None = None) -> tuple[Job, Limits, list]:
         """A notebook's top-level code runs once, in one worker under the notebook's own
         time limit; each exercise then runs in a worker forked from the state it built
         (a folder of the notebook's: the only place its workers may write)."""
-        notebook = replace(self.job(members[0], source, submission, "student", index),
+        notebook = replace(self.job(members[0], source, submission, "student", index,
+                                    seed=seed),
                            violation="", mode="notebook", exercise="",
                            exercises=tuple(e.name for e in members), notebook=source.path)
         children = []
         for exercise in members:
             child = self.job(exercise, source, submission, "student", index,
-                             workdir=scratch_dir(notebook.workdir))
+                             workdir=scratch_dir(notebook.workdir), seed=seed)
             child = replace(child, mode="exercise", modules={},  # its state: the notebook's
                             sources=(replace(child.sources[0], cells=()),))
             children.append((child, self.limits(exercise)))
@@ -132,9 +150,9 @@ class Scheduler:
                         base.file_mb)
         return notebook, limits, children
 
-    def _reference_jobs(self, exercises: Sequence[Exercise]) -> list[tuple]:
-        """The reference's jobs this batch needs: none for what it has, or the disk has."""
-        seed = self.options.seed
+    def _reference_jobs(self, exercises: Sequence[Exercise], seed: int) -> list[tuple]:
+        """The reference's jobs this batch needs on `seed`: none for what it has, or the
+        disk has."""
         jobs: list[tuple] = []
         for exercise in exercises:
             if (seed, exercise.name) not in self.reference:
@@ -147,18 +165,20 @@ class Scheduler:
                 continue
             source = self.references.source_for(exercise.name, exercise.names)
             if source is not None:
-                jobs.append((self.job(exercise, source, self.references, "reference", -1),
-                             REFERENCE_LIMITS))
+                jobs.append((self.job(exercise, source, self.references, "reference", -1,
+                                      seed=seed), REFERENCE_LIMITS))
         return jobs
 
     def run(self, submissions: Sequence[Submission], exercises: Sequence[Exercise],
-            source_for: Callable[[Submission, Exercise], Source | None]
-            ) -> Iterator[Finished]:
+            source_for: Callable[[Submission, Exercise], Source | None],
+            seeds: Sequence[int] | None = None) -> Iterator[Finished]:
         """Run the workers of every submission on `exercises` (and the reference's it
-        needs); yield each submission as soon as all of its workers are done."""
-        seed = self.options.seed
-        jobs = self._reference_jobs(exercises)
-        references_pending = {job.exercise for job, _limits in jobs}
+        needs, on each submission's seed in `seeds`, default the grader's); yield each
+        submission as soon as all of its workers are done."""
+        seeds = [self.options.seed] * len(submissions) if seeds is None else list(seeds)
+        jobs = [spec for seed in dict.fromkeys(seeds)
+                for spec in self._reference_jobs(exercises, seed)]
+        references_pending = {(job.seed, job.exercise) for job, _limits in jobs}
         sources: list[dict[str, Source | None]] = []
         waiting: list[int] = []
         for index, submission in enumerate(submissions):
@@ -173,32 +193,32 @@ class Scheduler:
                 if source.kind == "notebook":   # run once, below, for all its exercises
                     notebooks.setdefault(source.path, []).append(exercise)
                     continue
-                jobs.append((self.job(exercise, source, submission, "student", index),
-                             self.limits(exercise)))
+                jobs.append((self.job(exercise, source, submission, "student", index,
+                                      seed=seeds[index]), self.limits(exercise)))
                 waiting[index] += 1
             for members in notebooks.values():
                 jobs.append(self.notebook_job(chosen[members[0].name], members, submission,
-                                              index))
+                                              index, seeds[index]))
                 waiting[index] += 1 + len(members)
         outcomes: list[dict[str, Outcome]] = [{} for _ in submissions]
         notebook_runs: list[dict[str, Outcome]] = [{} for _ in submissions]
         done: set[int] = set()
 
         def ready() -> Iterator[Finished]:
-            if references_pending:
-                return
+            unready = {seed for seed, _exercise in references_pending}
             for index in range(len(submissions)):
-                if index not in done and waiting[index] == 0:
+                if index not in done and waiting[index] == 0 and seeds[index] not in unready:
                     done.add(index)
-                    yield Finished(index, sources[index], outcomes[index], notebook_runs[index])
+                    yield Finished(index, sources[index], outcomes[index], notebook_runs[index],
+                                   seeds[index])
 
         yield from ready()
         for outcome in self.sandbox.run(jobs):
             job = outcome.job
             if job.role == "reference":
-                self.reference[(seed, job.exercise)] = outcome
-                self.cache.store(seed, job.exercise, outcome)
-                references_pending.discard(job.exercise)
+                self.reference[(job.seed, job.exercise)] = outcome
+                self.cache.store(job.seed, job.exercise, outcome)
+                references_pending.discard((job.seed, job.exercise))
             elif job.mode == "notebook":
                 notebook_runs[job.index][job.notebook] = outcome
                 waiting[job.index] -= 1

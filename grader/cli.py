@@ -15,6 +15,7 @@ from grader.grading import DEFAULT_SEED, Grader, Options
 from grader.hints import remember as remember_hints
 from grader.i18n import languages
 from grader.model import Report
+from grader.options import BACKENDS, choose_backend
 from grader.plugins import collect_exercises, collect_reporters, plugin_manager
 from grader.reporters import SPREADSHEETS, ReportSettings
 from grader.reporters.gradescope import VISIBILITIES
@@ -73,6 +74,10 @@ def build_parser(formats: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--output-kb", type=int, default=Limits.output_kb, metavar="KB",
                         help="captured output kept per exercise (default 32)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="how workers start: fork (Linux: from a warm zygote) or spawn "
+                             "(any system: fresh interpreters); default: $GRADER_BACKEND, "
+                             "else fork on Linux and spawn elsewhere")
     parser.add_argument("--strict-sandbox", action="store_true",
                         help="refuse to grade where workers cannot be confined (no Landlock "
                              "or no network namespace): exit 2")
@@ -201,6 +206,10 @@ def _main(argv: list[str]) -> int:
         args.paths, located = _located(args.paths, exercises)
         if located:
             print(located, file=sys.stderr)
+    try:
+        args.backend = choose_backend(args.backend)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.strict_sandbox:
         _require_confinement()
     limits = Limits(timeout=args.timeout if args.timeout is not None else Limits.timeout,
@@ -211,7 +220,7 @@ def _main(argv: list[str]) -> int:
                       lang=args.lang, hints=args.hints,
                       only=() if partial else tuple(args.only),
                       jobs=args.jobs, limits=limits, timeout_given=args.timeout is not None,
-                      notebook_timeout=args.notebook_timeout)
+                      notebook_timeout=args.notebook_timeout, backend=args.backend)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and not os.environ.get("NO_COLOR"))
     if args.batch is not None:

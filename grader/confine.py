@@ -77,7 +77,7 @@ def _libc():
     if _libc_handle is None:
         try:
             _libc_handle = ctypes.CDLL(None, use_errno=True)
-        except OSError:
+        except (OSError, TypeError):  # Windows has no process-wide C library to open
             _libc_handle = False
     return _libc_handle or None
 

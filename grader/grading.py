@@ -26,6 +26,7 @@ from grader.outcome_texts import cell_error_text
 from grader.protocol import LoadedFrame
 from grader.refcache import ReferenceCache
 from grader.sandbox import Outcome, Sandbox
+from grader.sandbox.spawn import SpawnSandbox
 from grader.schedule import Finished, Scheduler
 from grader.seeds import without_seed
 from grader.strip import plan as plan_strip
@@ -56,8 +57,12 @@ class Grader:
             for exercise in by_name.values():
                 exercise.load_worker_code()
             plan_strip(by_name)
-        self.sandbox = Sandbox(warm_up_and_plan, make_worker_main(by_name),
-                               jobs=options.jobs, hidden=hidden_paths(exercises, solutions_dir))
+        hidden = hidden_paths(exercises, solutions_dir)
+        if options.backend == "spawn":   # fresh interpreters: macOS, Windows (or asked for)
+            self.sandbox = SpawnSandbox(by_name, jobs=options.jobs, hidden=hidden)
+        else:
+            self.sandbox = Sandbox(warm_up_and_plan, make_worker_main(by_name),
+                                   jobs=options.jobs, hidden=hidden)
         # An exercise pack's own references come first, so that they win over a kit
         # solution of the same name.
         packs = dict.fromkeys(Path(e.solution) for e in exercises if e.solution)
@@ -143,7 +148,7 @@ class Grader:
                                 notes.append(note)
         results = notebook_output_once(results, sources, notebook_runs)
         return Report(exercises=tuple(results), id=submission.id, seed=finished.seed,
-                      sandbox=self.sandbox.confinement,
+                      sandbox={**self.sandbox.confinement, "backend": self.options.backend},
                       notes=tuple(notes))
 
 

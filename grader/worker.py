@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import types
 from typing import Any, Callable, Mapping
 
@@ -24,6 +25,7 @@ from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
 from grader.protocol import (CellFrame, DoneFrame, Frame, Job, LoadedFrame, ProbeFrame,
                              ViolationFrame, WhereFrame)
+from grader.sandbox import alarm
 from grader.sandbox.nursery import send_frame, zygote_loop
 from grader.strip import strip_for_student
 from grader.worker_guard import check_code_of, install_guard, taken_from_check_code
@@ -85,12 +87,14 @@ class _Channel:
 
     fd = -1
     sending = False    # a frame is half written: the timer's report waits for the next tick
+    lock = threading.Lock()
 
 
 def send(frame: Frame) -> None:
-    _Channel.sending = True
+    _Channel.sending = True   # before the lock: the SIGALRM handler then skips its turn
     try:
-        send_frame(_Channel.fd, frame)
+        with _Channel.lock:   # (where a thread stands in for SIGALRM, it waits for it)
+            send_frame(_Channel.fd, frame)
     finally:
         _Channel.sending = False
 
@@ -115,13 +119,19 @@ def _arm_where_timer(seconds: float, filenames: set[str]) -> None:
             last[:] = [where]
             send(where)
 
+    margin = min(1.0, seconds / 3)
+    if not hasattr(signal, "setitimer"):  # Windows: a thread stands in for SIGALRM
+        alarm.start(max(0.01, seconds - margin), 0.1, tell)
+        return
     signal.signal(signal.SIGALRM, tell)
     signal.siginterrupt(signal.SIGALRM, False)  # a system call it interrupts goes on
-    margin = min(1.0, seconds / 3)
     signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds - margin), 0.1)
 
 
 def _disarm_where_timer() -> None:
+    if not hasattr(signal, "setitimer"):
+        alarm.stop()
+        return
     signal.setitimer(signal.ITIMER_REAL, 0)
 
 
@@ -179,6 +189,18 @@ _NOTEBOOK: dict[str, Any] = {}
 def run_notebook(job: Job, result_fd: int, worker_main: Callable[[Job, int], None]) -> None:
     """Run a notebook's top-level code once (its own time limit), then be the zygote of
     its exercises: the grader sends, on the result channel, the socket to serve on."""
+    if not load_notebook(job, result_fd):
+        return
+    with socket.socket(fileno=os.dup(result_fd)) as channel:
+        _message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
+    if len(fds) != 1:
+        return
+    zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
+
+
+def load_notebook(job: Job, result_fd: int) -> bool:
+    """Run a notebook's top-level code (its own time limit) and keep the state it built
+    for its exercises; whether it ran (the spawn backend's workers stop here)."""
     _Channel.fd = result_fd
     filenames = _prepare(job)
     _arm_where_timer(float(job.limits.timeout), filenames)
@@ -195,13 +217,9 @@ def run_notebook(job: Job, result_fd: int, worker_main: Callable[[Job, int], Non
     send(LoadedFrame(load_error, tuple(cell_errors)))
     if load_error is not None:
         send(DoneFrame())
-        return
+        return False
     _NOTEBOOK.update(names=names, cell_errors=cell_errors, filenames=filenames)
-    with socket.socket(fileno=os.dup(result_fd)) as channel:
-        _message, fds, _flags, _address = socket.recv_fds(channel, 1, 1)
-    if len(fds) != 1:
-        return
-    zygote_loop(socket.socket(fileno=fds[0]), os.getppid(), worker_main)
+    return True
 
 
 def run_notebook_exercise(exercise: Exercise, job: Job, result_fd: int,

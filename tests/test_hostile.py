@@ -32,6 +32,7 @@ from conftest import ROOT, SOLUTIONS, TEST_TIMEOUT, exercise_result, run_cli, so
 from grader import confine
 from grader.loaders import load_paths
 from grader.model import Report
+from grader.options import default_backend
 
 VICTIM = "e01_numpy_grads"
 #: Where workers are confined (Landlock scopes), a signal to the sandbox is refused: the
@@ -520,7 +521,7 @@ def test_json_stdout_is_only_the_report_whatever_the_submission_prints(tmp_path)
     victim = next(e for e in report["exercises"] if e["name"] == VICTIM)
     assert victim["score"] == victim["max_score"] > 0
     assert report["score"] != 1000
-    assert report["sandbox"] == CONFINED  # what confinement held, at the top
+    assert report["sandbox"] == REPORTED  # what confinement held, at the top
     assert len(done.stdout) < 256 * 1024
     assert "raw bytes on fd 1" in victim.get("output", "")
     # The worker's memory holds neither the reference nor anything the grader read.
@@ -609,6 +610,8 @@ def test_a_notebook_that_runs_the_grader_on_itself_does_not_recurse(grade):
 # the sandbox refused it.
 
 CONFINED = confine.available()
+#: The report's sandbox object: what held, and the backend (GRADER_BACKEND, else the system's).
+REPORTED = {**CONFINED, "backend": default_backend()}
 FILESYSTEM_CONFINED = CONFINED["filesystem"] == "landlock"
 NETWORK_CONFINED = CONFINED["network"] == "isolated"
 NEIGHBOUR = "e02_tensor_grads"
@@ -1611,7 +1614,7 @@ def test_a_notebook_exercise_that_signals_the_notebooks_process_costs_only_itsel
 
 
 def test_batch_json_says_the_sandbox_once_at_the_top(hostile_batch):
-    assert hostile_batch.data["sandbox"] == CONFINED
+    assert hostile_batch.data["sandbox"] == REPORTED
     assert all("sandbox" not in report for report in hostile_batch.reports.values())
 
 

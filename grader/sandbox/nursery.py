@@ -12,7 +12,10 @@ import faulthandler
 import gc
 import json
 import os
-import resource
+try:
+    import resource
+except ImportError:  # Windows: no fork backend there, but its workers import send_frame
+    resource = None
 import selectors
 import signal
 import socket

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from grader.exercise import Check, Exercise, JudgeContext, Text, t
-from grader.i18n import render_lines
+from grader.i18n import DEFAULT_LANG, Catalogue, core, render_lines, shared
 from grader.integrity import concerns
 from grader.loaders import Source, top_level_names
 from grader.model import CheckResult, ExerciseResult
@@ -194,7 +194,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         key = verdict.misconception or _misconception(exercise, check, ctx, probes,
                                                       ref_probes)
         lines = list(verdict.lines)
-        if key:
+        if key:  # the misconception says why: each line in its brief form, where it has one
+            lines = [_brief(line, catalogs) for line in lines]
             lines.append(t("misconception", text=t(key)))
         checks.append(result(check, "failed", lines, verdict.fraction, key))
 
@@ -217,6 +218,24 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                           summary=render_lines(summary_lines, lang, catalogs),
                           hint=_hint(exercise, options, failed=failed_any, source=source),
                           output=outcome.output)
+
+
+def _brief(line: Text | str, catalogs: Sequence[Catalogue]) -> Text | str:
+    """A failed check's line as it reads next to the misconception that explains it.
+
+    A message that gives its own reason (`no_parameters`: "... a layer kept in a plain
+    Python list is invisible ...") would say again what the misconception says; its
+    `<key>.brief` text, where the catalogue that gives the message has one, says only
+    what went wrong. Without a misconception the full message stands: its reason is then
+    the only one given."""
+    if not isinstance(line, Text):
+        return line
+    chain = [*catalogs, shared(), core()]
+    giver = next((c for c in chain if c.lookup(line.key, DEFAULT_LANG) is not None), None)
+    brief = f"{line.key}.brief"
+    if giver is None or giver.lookup(brief, DEFAULT_LANG) is None:
+        return line
+    return Text(brief, line.params)
 
 
 def _cell_defines(source: Source, number: Any) -> frozenset[str]:

@@ -36,6 +36,8 @@ def layer_shapes(ctx):
     registration, shapes = _structure(ctx)
     if shapes:
         key = "swapped_sizes" if any(s.key == "wrong_param_shape" for s in shapes) else None
+        if key is None and isinstance(ctx.out, dict) and ctx.out.get("count") == 0:
+            key = "layers_not_registered"   # no layer to measure, for the same reason
         return failed(*shapes, misconception=key)
     if not isinstance(ctx.out, dict) or not isinstance(ctx.out.get("state"), dict):
         return failed(*registration)
@@ -52,10 +54,7 @@ def _loaded_or_failure(ctx):
     problems = load_problems(load)
     if not problems:
         return None
-    key = load_misconception(load)
-    if key is None and isinstance(load, dict) and load.get("unexpected"):
-        key = "layers_not_registered"
-    return failed(*problems, misconception=key)
+    return failed(*problems, misconception=load_misconception(load))
 
 
 def forward_output(ctx):

@@ -61,6 +61,7 @@ class _Calls:
         self.inputs = ctx.inputs
         out = ctx.out if isinstance(ctx.out, dict) else {}
         self.load = out.get("load")
+        self.structure = out.get("structure")
         self.load_problems = load_problems(self.load)
         models = out.get("models") if isinstance(out.get("models"), list) else []
         self.models = [m if isinstance(m, list) else [] for m in models]
@@ -126,7 +127,8 @@ class _Calls:
         return None
 
     def unmatched_misconception(self) -> str | None:
-        if isinstance(self.load, dict) and self.load.get("missing"):
+        if isinstance(self.load, dict) and self.load.get("missing") \
+                and middle_copies(self.structure) > 1:
             return "extra_layers"
         seen = [s for s in self.flat(self.seen)]
         unmatched = [s for d, s in zip(self.flat(self.depth), seen) if d is None]
@@ -143,6 +145,18 @@ class _Calls:
         return None
 
 
+def middle_copies(info) -> int:
+    """How many distinct parameters of a `describe_parameters` result have middle_linear's
+    weight's shape: more than one are separate middle layers (a layer registered under two
+    names, in a ModuleList and as an attribute, is one)."""
+    if not isinstance(info, dict) or not isinstance(info.get("state"), dict):
+        return 0
+    shape = list(EXPECTED["middle_linear.weight"])
+    names = info.get("params") or [[name] for name in info["state"]]
+    return sum(1 for aliases in names if isinstance(aliases, list) and aliases
+               and info["state"].get(str(aliases[0])) == shape)
+
+
 def signature_failure(signature):
     return failed(t("wrong_signature", signature=signature, d_in=D_IN, h=H, d_out=D_OUT))
 
@@ -154,8 +168,14 @@ def shared_layers(ctx):
     registration, shapes = structure_problems(info, EXPECTED, MODULES, SIZES, "middle_linear")
     if not registration and not shapes:
         return passed()
+    # this is the check on registered layers: the line that refers to it is the others'
+    shapes = [line for line in shapes if line.key != "load_missing"]
     key = None
-    if any(line.key == "extra_parameters" for line in registration):
+    if isinstance(info, dict) and info.get("count") == 0:
+        key = "layers_not_registered"
+    elif middle_copies(info) > 1:
+        # separate middle layers, not one shared; layers only renamed (all of them in
+        # one nn.ModuleList) are no copies, nor is an extra parameter of another shape
         key = "extra_layers"
     elif any(line.key == "wrong_param_shape" for line in shapes):
         key = "swapped_sizes"

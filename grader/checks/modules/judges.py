@@ -71,15 +71,21 @@ def structure_problems(info: Any, expected: Mapping[str, tuple[int, ...]], modul
     if count == 0:
         registration.append(t("no_parameters", example=example))
     missing = [k for k in expected if k not in state]
-    if missing and count:
-        if missing_only_biases(info, expected):
-            registration.append(t("missing_biases", keys=", ".join(missing)))
-        else:
-            registration.append(t("missing_keys", keys=", ".join(missing), modules=modules))
     # a parameter is extra when none of its names is an expected one (aliases are fine)
     aliases = info.get("params") or [[name] for name in info.get("named", [])]
     extra = [str(names[0]) for names in aliases
              if isinstance(names, list) and names and not any(n in expected for n in names)]
+    if missing and count == len(expected) and len(extra) == len(missing):
+        # as many parameters as asked, under other names (an nn.ModuleList, say): one
+        # line says so, not "lacks linear1.weight" and "has layers.0.weight" apart
+        registration.append(t("renamed_parameters", got=", ".join(extra), modules=modules,
+                              example=example))
+        extra = []
+    elif missing and count:
+        if missing_only_biases(info, expected):
+            registration.append(t("missing_biases", keys=", ".join(missing)))
+        else:
+            registration.append(t("missing_keys", keys=", ".join(missing), modules=modules))
     if extra:
         registration.append(t("extra_parameters", keys=", ".join(extra), modules=modules))
     elif count != len(expected) and not registration:
@@ -108,7 +114,8 @@ def load_problems(load: Any) -> list[Text]:
 
 
 def load_misconception(load: Any) -> str | None:
-    """The likely cause when the grader's weights did not go in: a missing bias, sizes."""
+    """The likely cause when the grader's weights did not go in: a missing bias, sizes,
+    layers that are not registered."""
     if not isinstance(load, dict):
         return None
     unexpected = [str(k) for k in load.get("unexpected") or []]
@@ -117,6 +124,11 @@ def load_misconception(load: Any) -> str | None:
         return "bias_missing"
     if "size mismatch" in str(load.get("error")):
         return "swapped_sizes"
+    if unexpected and not load.get("missing"):
+        # none of the model's own parameters was left out: the layers the grader's
+        # weights are for are not there at all (a plain list, a layer made in forward).
+        # Layers registered under other names (an nn.ModuleList) leave theirs out.
+        return "layers_not_registered"
     return None
 
 

@@ -18,7 +18,8 @@ PROBE PLAN (every input drawn from the grader's seed, never the tutorial's const
   epochs (120 to 180: a change after epoch 100 shows) and learning rate, on seeded
   noisy line data (40 to 100 training rows, never a power of two by design). The L1 gradient is a sign: data are redrawn
   until no training residual along either reference run comes within RESIDUAL_MARGIN of
-  0, so that no correct answer's trajectory depends on rounding.
+  0, so that no correct answer's trajectory depends on rounding, and until the line
+  crosses the data along both runs (residuals of both signs for MIXED_EPOCHS epochs).
 - manual_gradient_descent: the default call (20 steps, 0.01) on float32 data scaled so
   that each step shrinks the error by 5-30%, and a call with seeded random steps
   (25 to 80) and learning rate on float64 data; lengths 5 to 130.

@@ -15,6 +15,8 @@ becomes the subreaper of what it starts, and kills all of it before it exits.
 
 from __future__ import annotations
 
+import faulthandler
+import gc
 import json
 import os
 import sys
@@ -77,8 +79,11 @@ def run(envelope: dict, result_fd: int) -> None:
     notebook = None if envelope.get("notebook") is None else \
         Job.from_json(envelope["notebook"])
     worker_main = make_worker_main(exercises)   # what is check code: seen before any strip
+    gc.freeze()   # as in the fork backend's nursery: torch's objects out of the collections
     _confine(job)
     _own_streams(result_fd)
+    if envelope.get("faulthandler"):   # as the grader has it (the fork backend inherits it)
+        faulthandler.enable(file=sys.stderr)
     _limits(job.limits.memory_mb, job.limits.file_mb)
     if job.mode == "notebook":     # its top-level code once: its exercises run elsewhere
         load_notebook(job, result_fd)

@@ -17,6 +17,7 @@ notebook's code again, quietly and under the notebook's time limit, before its p
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import queue
 import sys
@@ -104,6 +105,7 @@ class SpawnSandbox:
         names = [] if job.mode == "notebook" else [job.exercise]
         return json.dumps({"job": job.to_json(), "exercises": [self._spec(n) for n in names],
                            "sys_path": list(sys.path),
+                           "faulthandler": faulthandler.is_enabled(),
                            "notebook": None if notebook is None else notebook.to_json()
                            }).encode()
 

@@ -6,11 +6,14 @@
 Measures, on this machine and in one run, side by side:
 
   floor     `python -c "import torch"`: no grader can start faster than this
-  single    `python -m grader solutions`: one submission, as a student runs it
-            (floor and single runs alternate, so that both see the same load)
+  single    `python -m grader solutions`: one submission, as a student runs it, under
+            each backend (--backend fork, the Linux default, and --backend spawn, the
+            macOS and Windows default); floor and single runs alternate, so that all
+            see the same load
   batch     `python -m grader --batch DIR --jobs 2` over COPIES reference copies
             plus broken ones (a stub copy, a syntax error, an infinite loop at
-            import), all graded with --timeout 2
+            import), all graded with --timeout 2; under spawn on SPAWN_COPIES copies
+            only (every exercise of every copy imports torch in a fresh interpreter)
   loop      the obvious alternative: `python -m grader ENTRY` once per entry in a
             bash loop over the same class; really run on a subset (the broken
             entries and enough copies to make --loop-subset) and extrapolated
@@ -41,7 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-TARGET_SINGLE_RATIO = 1.5      # one submission <= 1.5x the floor
+TARGET_SINGLE_RATIO = 1.5      # one submission <= 1.5x the floor (fork)
+TARGET_SPAWN_RATIO = 3.0       # one submission <= 3x the floor (spawn)
 TARGET_BATCH_RATE = 3.0        # >= 3 submissions/s with --jobs 2
 TIMEOUT = "2"                  # --timeout for the batch and the loop (the infinite loop costs this)
 
@@ -100,6 +104,24 @@ def build_class(root: Path, copies: int) -> dict[str, list[str]]:
     return kinds
 
 
+def graded_batch(root: Path, kinds: dict[str, list[str]], jobs: int,
+                 backend: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of `--batch root` under `backend`; exits unless exactly the
+    copies got full marks (else the timings would be meaningless)."""
+    entries = kinds["copy"] + kinds["broken"]
+    seconds, cpu, done = run([PYTHON, "-m", "grader", "--batch", str(root), "--jobs", str(jobs),
+                              "--timeout", TIMEOUT, "--format", "json", "--backend", backend])
+    reports = {s["id"]: s for s in json.loads(done.stdout)["submissions"]}
+    if sorted(reports) != sorted(entries):
+        sys.exit(f"bench: the {backend} batch reported {len(reports)} of {len(entries)} entries")
+    full = sorted(i for i, r in reports.items() if r["score"] == r["max_score"])
+    if full != sorted(kinds["copy"]):
+        wrong = sorted(set(full) ^ set(kinds["copy"]))[:5]
+        sys.exit(f"bench: {len(full)} entries of the {backend} batch got full marks, expected "
+                 f"the {len(kinds['copy'])} copies (e.g. {wrong})")
+    return seconds, cpu
+
+
 def shell_loop(root: Path, entries: list[str]) -> tuple[dict[str, float], float]:
     """`for e in ...; do python -m grader $e; done` in bash, each iteration timed."""
     script = ('for e in "$@"; do s=$(date +%s.%N); '
@@ -123,11 +145,13 @@ def main() -> None:
     parser.add_argument("--loop-subset", type=int, default=20,
                         help="entries the shell loop really grades (default 20)")
     parser.add_argument("--jobs", type=int, default=2, help="--jobs of the batch (default 2)")
+    parser.add_argument("--spawn-copies", type=int, default=10,
+                        help="reference copies of the spawn backend's batch (default 10)")
     parser.add_argument("--quick", action="store_true",
                         help="--copies 30 --repeats 3 --loop-subset 8")
     args = parser.parse_args()
     if args.quick:
-        args.copies, args.repeats, args.loop_subset = 30, 3, 8
+        args.copies, args.repeats, args.loop_subset, args.spawn_copies = 30, 3, 8, 5
     cores = os.cpu_count() or 1
 
     load_start = os.getloadavg()[0]
@@ -137,25 +161,19 @@ def main() -> None:
     print("measuring (other processes on this machine make wall-clock figures noisier)...",
           flush=True)
 
-    floor_runs, single_runs = alternate(
-        [[PYTHON, "-c", "import torch"], [PYTHON, "-m", "grader", "solutions"]], args.repeats)
+    floor_runs, single_runs, spawn_runs = alternate(
+        [[PYTHON, "-c", "import torch"], [PYTHON, "-m", "grader", "solutions", "--backend", "fork"],
+         [PYTHON, "-m", "grader", "solutions", "--backend", "spawn"]], args.repeats)
 
     tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
         kinds = build_class(tmp / "class", args.copies)
         entries = kinds["copy"] + kinds["broken"]
-        batch_s, batch_cpu, done = run([PYTHON, "-m", "grader", "--batch", str(tmp / "class"),
-                                        "--jobs", str(args.jobs), "--timeout", TIMEOUT,
-                                        "--format", "json"])
-        reports = {s["id"]: s for s in json.loads(done.stdout)["submissions"]}
-        if sorted(reports) != sorted(entries):
-            sys.exit(f"bench: the batch reported {len(reports)} of {len(entries)} entries")
-        full = sorted(i for i, r in reports.items() if r["score"] == r["max_score"])
-        if full != sorted(kinds["copy"]):
-            wrong = sorted(set(full) ^ set(kinds["copy"]))[:5]
-            sys.exit(f"bench: {len(full)} entries got full marks, expected the "
-                     f"{len(kinds['copy'])} copies (e.g. {wrong}): the timings would be "
-                     "meaningless")
+        batch_s, batch_cpu = graded_batch(tmp / "class", kinds, args.jobs, "fork")
+        spawn_kinds = build_class(tmp / "spawn_class", args.spawn_copies)
+        spawn_n = len(spawn_kinds["copy"]) + len(spawn_kinds["broken"])
+        spawn_batch_s, spawn_batch_cpu = graded_batch(tmp / "spawn_class", spawn_kinds,
+                                                      args.jobs, "spawn")
 
         copies_in_loop = max(1, args.loop_subset - len(kinds["broken"]))
         subset = kinds["copy"][:copies_in_loop] + kinds["broken"]
@@ -172,9 +190,13 @@ def main() -> None:
     n = len(entries)
     floor = [w for w, _ in floor_runs]
     single = [w for w, _ in single_runs]
+    spawn = [w for w, _ in spawn_runs]
     floor_med, single_med = statistics.median(floor), statistics.median(single)
+    spawn_med = statistics.median(spawn)
     floor_cpu = statistics.median(c for _, c in floor_runs)
     single_cpu = statistics.median(c for _, c in single_runs)
+    spawn_cpu = statistics.median(c for _, c in spawn_runs)
+    spawn_rate = spawn_n / spawn_batch_s
     batch_rate = n / batch_s
     loop_rate = n / loop_total
 
@@ -186,9 +208,14 @@ def main() -> None:
     print()
     print(f"{'':38}{'best':>9}{'median':>10}{'x floor':>9}{'CPU':>10}{'subs/s':>9}")
     print(row('floor   python -c "import torch"', min(floor), floor_med, floor_cpu, None))
-    print(row("single  python -m grader solutions", min(single), single_med, single_cpu,
+    print(row("single  solutions --backend fork", min(single), single_med, single_cpu,
               1 / single_med))
-    print(row(f"batch   {n} entries, --jobs {args.jobs}", None, batch_s, batch_cpu, batch_rate))
+    print(row("single  solutions --backend spawn", min(spawn), spawn_med, spawn_cpu,
+              1 / spawn_med))
+    print(row(f"batch   {n} entries, --jobs {args.jobs}, fork", None, batch_s, batch_cpu,
+              batch_rate))
+    print(row(f"batch   {spawn_n} entries, --jobs {args.jobs}, spawn", None, spawn_batch_s,
+              spawn_batch_cpu, spawn_rate))
     print(row(f"loop    {n} entries, extrapolated", None, loop_total, loop_cpu_total, loop_rate))
     print("(batch and loop: one run each; 'median' is that run; CPU = user+sys of everything "
           "the command started)")
@@ -197,6 +224,12 @@ def main() -> None:
           f"{' '.join(f'{c:.2f}' for _, c in floor_runs)})")
     print(f"single runs: {' '.join(f'{w:.2f}' for w in single)}  (CPU "
           f"{' '.join(f'{c:.2f}' for _, c in single_runs)})")
+    print(f"spawn runs:  {' '.join(f'{w:.2f}' for w in spawn)}  (CPU "
+          f"{' '.join(f'{c:.2f}' for _, c in spawn_runs)})")
+    print(f"spawn: every exercise in a fresh interpreter that imports torch: at least "
+          f"{floor_cpu:.2f} s CPU x the jobs, spread over {cores} cores; the spawn batch: "
+          f"{spawn_batch_cpu / spawn_n:.2f} s CPU per entry (fork: "
+          f"{batch_cpu / n:.2f} s)")
     print(f"batch: {len(kinds['copy'])} reference copies + {len(kinds['broken'])} broken "
           f"({', '.join(kinds['broken'])}), --timeout {TIMEOUT}: {batch_s / n * 1000:.0f} ms "
           f"wall and {batch_cpu / n * 1000:.0f} ms CPU per entry; on {cores} idle cores at most "
@@ -213,6 +246,10 @@ def main() -> None:
     single_ratio = single_med / floor_med
     print(f"target: one submission <= {TARGET_SINGLE_RATIO}x floor (medians): "
           f"{single_ratio:.2f}x  {'MET' if single_ratio <= TARGET_SINGLE_RATIO else 'NOT MET'}")
+    spawn_ratio = spawn_med / floor_med
+    print(f"target: one submission with --backend spawn <= {TARGET_SPAWN_RATIO}x floor "
+          f"(medians): {spawn_ratio:.2f}x  "
+          f"{'MET' if spawn_ratio <= TARGET_SPAWN_RATIO else 'NOT MET'}")
     print(f"target: batch >= {TARGET_BATCH_RATE:g} submissions/s with --jobs 2: "
           f"{batch_rate:.2f}/s  {'MET' if batch_rate >= TARGET_BATCH_RATE else 'NOT MET'}"
           + ("" if args.jobs == 2 else f"  (measured with --jobs {args.jobs})"))

@@ -132,7 +132,9 @@ def _confine(job) -> None:
     `unshare` needs). Everywhere: temporary files go in the job's own folder."""
     if LINUX:
         from grader.sandbox.nursery import _confine as confine_linux
+        from grader.sandbox.processes import become_subreaper
         confine_linux(job)
+        become_subreaper()   # what it starts and orphans comes here: killed before exit
     for name in ("TMPDIR", "TEMP", "TMP"):
         os.environ[name] = job.workdir
     tempfile.tempdir = None

@@ -7,9 +7,13 @@ import json
 import shutil
 import time
 
+import pytest
+
 from conftest import SOLUTIONS, run_cli
 
 
+@pytest.mark.fork_only("a stopped zygote is the fork backend's: under spawn the worker's "
+                       "parent is the grader, and only Landlock's signal scope refuses it")
 def test_a_stopped_zygote_is_replaced_and_costs_only_the_exercise_that_stopped_it(tmp_path):
     for name in ("e04_my_relu", "e05_two_layer_net"):
         shutil.copy(SOLUTIONS / f"{name}.py", tmp_path)

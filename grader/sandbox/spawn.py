@@ -28,7 +28,7 @@ from typing import Iterator, Mapping
 
 from grader import confine
 from grader.exercise import Exercise
-from grader.protocol import Confinement, Job, Limits
+from grader.protocol import Confinement, Job
 from grader.sandbox.exercise_spec import spec_of
 from grader.sandbox.pool import Interpreter, Pool
 from grader.sandbox.running import (NOTEBOOK_GONE, SANDBOX_GONE, JobSpec, Outcome, Queued,
@@ -267,4 +267,4 @@ def describe_returncode(code: int) -> str:
     return f"exit code {code}"
 
 
-__all__ = ["SpawnSandbox", "describe_returncode", "Limits"]
+__all__ = ["SpawnSandbox", "describe_returncode"]

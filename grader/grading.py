@@ -23,6 +23,7 @@ from grader.loaders import Source, Submission, load_paths
 from grader.model import Report
 from grader.options import DEFAULT_SEED, Options
 from grader.outcome_texts import cell_error_text
+from grader.printed import notebook_output_once
 from grader.protocol import LoadedFrame
 from grader.refcache import ReferenceCache
 from grader.sandbox import Outcome, Sandbox
@@ -30,7 +31,7 @@ from grader.sandbox.spawn import SpawnSandbox
 from grader.schedule import Finished, Scheduler
 from grader.seeds import without_seed
 from grader.strip import plan as plan_strip
-from grader.verdicts import judge_exercise, notebook_output_once, through_notebook
+from grader.verdicts import judge_exercise, through_notebook
 from grader.worker import IN_WORKER_ENV, make_worker_main
 from grader.worker_warmup import warm_up
 
@@ -146,7 +147,8 @@ class Grader:
                                           [])
                             if note not in notes:
                                 notes.append(note)
-        results = notebook_output_once(results, sources, notebook_runs)
+        results = notebook_output_once(results, sources, notebook_runs,
+                                       {e.name: e.names for e in self.exercises})
         return Report(exercises=tuple(results), id=submission.id, seed=finished.seed,
                       sandbox={**self.sandbox.confinement, "backend": self.options.backend},
                       notes=tuple(notes))

@@ -39,6 +39,10 @@ MAX_NOTE_FRAMES = 10_000
 #: How a probe frame's JSON starts (`encode_frame` puts the kind first): the only frame
 #: that may be bigger than MAX_NOTE_FRAME_BYTES.
 PROBE_PREFIX = b'{"kind":"probe"'
+#: What a notebook's worker writes on its output as each cell starts, once the cells before
+#: it have flushed what they printed: the grader tells by it which cell printed what. (A
+#: notebook that prints one itself only moves its own output elsewhere in its report.)
+CELL_MARK = "\x00torchkit cell {cell}\x00\n"
 
 
 class MalformedFrame(ValueError):

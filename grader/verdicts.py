@@ -308,20 +308,3 @@ def through_notebook(outcome: Outcome | None, run: Outcome) -> Outcome:
     violations = [f for f in run.frames if isinstance(f, ViolationFrame)]
     return replace(outcome, frames=violations + outcome.frames,
                    bad_channel=outcome.bad_channel or run.bad_channel)
-
-
-def notebook_output_once(results: list[ExerciseResult], sources: dict[str, Source | None],
-                          notebook_runs: dict[str, Outcome]) -> list[ExerciseResult]:
-    """What a notebook's top-level code printed, shown once: with the first of its
-    exercises that did not get full marks (else its first)."""
-    results = list(results)
-    for path, run in notebook_runs.items():
-        if not run.output:
-            continue
-        mine = [i for i, r in enumerate(results)
-                if sources.get(r.name) is not None and sources[r.name].path == path]
-        if not mine:
-            continue
-        at = next((i for i in mine if not results[i].full_marks), mine[0])
-        results[at] = replace(results[at], output=run.output + results[at].output)
-    return results

@@ -23,8 +23,8 @@ from typing import Any, Callable, Mapping
 
 from grader import codec
 from grader.exercise import Exercise, Skip, probe_seed
-from grader.protocol import (CellFrame, DoneFrame, Frame, Job, LoadedFrame, ProbeFrame,
-                             ViolationFrame, WhereFrame)
+from grader.protocol import (CELL_MARK, CellFrame, DoneFrame, Frame, Job, LoadedFrame,
+                             ProbeFrame, ViolationFrame, WhereFrame)
 from grader.sandbox import alarm
 from grader.sandbox.nursery import send_frame, zygote_loop
 from grader.strip import strip_for_student
@@ -204,22 +204,37 @@ def load_notebook(job: Job, result_fd: int) -> bool:
     _Channel.fd = result_fd
     filenames = _prepare(job)
     _arm_where_timer(float(job.limits.timeout), filenames)
-    names, cell_errors, load_error = load_sources(
-        job.sources, filenames, lambda number: send(CellFrame(number)))
+    names, cell_errors, load_error = load_sources(job.sources, filenames, _cell_starts)
     _disarm_where_timer()
     # What it printed goes out now, once: not again from each exercise's copy of the buffer.
-    for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__,
-                                      sys.__stderr__)}.values():
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001 - a stream the notebook replaced may not flush
-            pass
+    _flush_streams()
     send(LoadedFrame(load_error, tuple(cell_errors)))
     if load_error is not None:
         send(DoneFrame())
         return False
     _NOTEBOOK.update(names=names, cell_errors=cell_errors, filenames=filenames)
     return True
+
+
+def _cell_starts(number: int) -> None:
+    """A notebook cell starts: what the cells before it printed goes out, then the mark
+    that says the output after it is this cell's (the grader shows each cell's output
+    with its exercise), then the frame that names the cell, should a timeout stop it."""
+    _flush_streams()
+    try:
+        os.write(1, CELL_MARK.format(cell=number).encode())
+    except OSError:  # the notebook closed its output: there is nothing to tell apart
+        pass
+    send(CellFrame(number))
+
+
+def _flush_streams() -> None:
+    for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__,
+                                      sys.__stderr__)}.values():
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a stream the notebook replaced may not flush
+            pass
 
 
 def run_notebook_exercise(exercise: Exercise, job: Job, result_fd: int,

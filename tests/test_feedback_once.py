@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from conftest import SOLUTIONS, run_cli
+from conftest import EXERCISES, SOLUTIONS, run_cli
 from grader import i18n
 from grader.exercise import Exercise, t
 from grader.verdicts import _brief
@@ -214,3 +214,137 @@ def test_every_brief_text_has_its_full_text_and_no_new_placeholder():
                     full = texts.get(key[:-len(".brief")])
                     assert full is not None, (catalogue.domain, lang, key)
                     assert i18n.placeholders(template) <= i18n.placeholders(full), key
+
+
+# --------------------------------------------------------------- item 10: printed output
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    path.write_text(nbformat.writes(v4.new_notebook(cells=[
+        v4.new_markdown_cell("# My course"),
+        *(v4.new_code_cell(code) for code in cells)])))
+    return path
+
+
+def _stub(name: str) -> str:
+    return (EXERCISES / f"{name}.py").read_text()
+
+
+def _solution(name: str) -> str:
+    return (SOLUTIONS / f"{name}.py").read_text()
+
+
+E00, E01, E02, E03, E04 = ("e00_tensor_basics", "e01_numpy_grads", "e02_tensor_grads",
+                           "e03_autograd", "e04_my_relu")
+E02_PRINTING = _solution(E02).replace(
+    "    loss = (y_pred - y).pow(2).sum().item()\n",
+    "    loss = (y_pred - y).pow(2).sum().item()\n    print('E02 function printed')\n", 1)
+E04_WRONG_PRINTING = _solution(E04).replace("return input.clamp(min=0)", "return input") \
+    .replace("grad_input[input < 0] = 0", "grad_input[input < 0] = 0\n"
+             "        print('E04 function printed')")
+#: cell (code cells counted from 1) -> what it prints at top level, and whose it is
+CELLS = [("print('SETUP printed')", E00),
+         (_solution(E00) + "\nprint('E00 cell printed')\n", E00),
+         (_stub(E01) + "\nprint('E01 cell printed')\n", E01),
+         (E02_PRINTING + "\nprint('E02 cell printed')\n", E02),
+         (_stub(E03) + "\nprint('E03 cell printed')\n", E03),
+         (E04_WRONG_PRINTING + "\nprint('E04 cell printed')\n", E04),
+         ("print('DEMO printed')", E04)]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A notebook of five exercises, graded once: JSON, English and Korean reports."""
+    folder = tmp_path_factory.mktemp("notebook")
+    notebook = _notebook(folder / "course.ipynb", [code for code, _ in CELLS])
+    only = [arg for name in (E00, E01, E02, E03, E04) for arg in ("--only", name)]
+    done = run_cli(str(notebook), "--format", "json", *only)
+    assert done.returncode == 1, done.stderr
+    english = run_cli(str(notebook), *only)
+    korean = run_cli(str(notebook), "--lang", "ko", *only)
+    return json.loads(done.stdout), english.stdout, korean.stdout
+
+
+def test_a_notebook_cells_output_goes_with_its_exercise_once(course):
+    report, _, _ = course
+    outputs = {e["name"]: e.get("output", "") for e in report["exercises"]}
+    everything = "".join(outputs.values())
+    for number, (code, owner) in enumerate(CELLS, start=1):
+        said = code.rsplit("print('", 1)[1].split("'")[0]
+        assert everything.count(said) == 1, (said, outputs)
+        assert said in outputs[owner], (said, owner, outputs)
+        # under the line that names the cell that printed it
+        head = f"course.ipynb [cell {number}]:\n"
+        assert head in outputs[owner]
+        assert outputs[owner].index(head) < outputs[owner].index(said)
+    # what an exercise's functions printed while its checks ran stays with it, first
+    assert outputs[E02].startswith("E02 function printed")
+    assert outputs[E04].startswith("E04 function printed")
+    assert "\x00" not in everything
+
+
+def test_a_notebook_cells_output_is_shown_once_in_the_terminal(course):
+    _, english, korean = course
+    for terminal, same in ((english, "(the same as above)"), (korean, "(위와 같음)")):
+        assert same not in terminal, terminal
+        assert "E01 cell printed" in _block(terminal, E01)
+        assert "E03 cell printed" in _block(terminal, E03)
+        e04 = _block(terminal, E04)
+        assert "E04 cell printed" in e04 and "DEMO printed" in e04
+        for said in ("E01 cell printed", "E03 cell printed", "E04 cell printed",
+                     "DEMO printed"):
+            assert terminal.count(said) == 1, (said, terminal)
+        # full marks: what their cells printed is in the JSON, not in the to-do list
+        assert "SETUP printed" not in terminal and "E02 cell printed" not in terminal
+
+
+def test_only_one_exercise_shows_only_its_own_cells_output(tmp_path):
+    notebook = _notebook(tmp_path / "course.ipynb", [code for code, _ in CELLS])
+    done = run_cli(str(notebook), "--format", "json", "--only", E03)
+    (e03,) = json.loads(done.stdout)["exercises"]
+    assert e03["output"] == "course.ipynb [cell 5]:\nE03 cell printed\n", e03
+
+
+def test_a_notebook_out_of_time_keeps_what_its_finished_cells_printed(tmp_path):
+    notebook = _notebook(tmp_path / "spin.ipynb", [
+        _stub(E01) + "\nprint('E01 cell printed')\n",      # not flushed by the notebook
+        _stub(E03) + "\nprint('E03 cell printed')\n",
+        "import time\nwhile True:\n    time.sleep(0.05)\n"])
+    done = run_cli(str(notebook), "--format", "json", "--only", E01, "--only", E03,
+                   "--notebook-timeout", "3")
+    outputs = {e["name"]: e.get("output", "") for e in json.loads(done.stdout)["exercises"]}
+    assert "E01 cell printed" in outputs[E01] and "E03 cell printed" in outputs[E03], outputs
+    assert "E03" not in outputs[E01] and "E01" not in outputs[E03], outputs
+
+
+def test_a_one_file_course_shows_what_it_prints_on_import_once(tmp_path):
+    course = "print('IMPORT printed')\n\n" + "\n\n".join(
+        [_stub(E01), _stub(E03), E04_WRONG_PRINTING])
+    (tmp_path / "course.py").write_text(course)
+    only = ["--only", E01, "--only", E03, "--only", E04]
+    done = run_cli(str(tmp_path / "course.py"), "--format", "json", *only)
+    outputs = {e["name"]: e.get("output", "") for e in json.loads(done.stdout)["exercises"]}
+    assert outputs[E01] == "IMPORT printed\n", outputs          # the first to do
+    assert outputs[E03] == "" and "IMPORT" not in outputs[E04], outputs
+    assert "E04 function printed" in outputs[E04]              # its own, still there
+    for lang, same in (("en", "(the same as above)"), ("ko", "(위와 같음)")):
+        terminal = run_cli(str(tmp_path / "course.py"), "--lang", lang, *only).stdout
+        assert terminal.count("IMPORT printed") == 1 and same not in terminal, terminal
+
+
+def test_cell_marks_and_owners():
+    from grader.loaders import Source
+    from grader.printed import _cell_chunks, _cell_owners
+    from grader.protocol import CELL_MARK
+
+    def mark(cell):
+        return CELL_MARK.format(cell=cell)
+    output = f"{mark(1)}setup\n{mark(2)}{mark(3)}no newline{mark(4)}x\n[... 9 more bytes" \
+             " of output not shown ...]\n\x00torch"
+    assert _cell_chunks(output) == [(1, "setup\n"), (3, "no newline\n"),
+                                    (4, "x\n[... 9 more bytes of output not shown ...]\ntorch\n")]
+    assert _cell_chunks("no marks\n") == [(None, "no marks\n")]
+    cells = [(1, "import torch"), (2, "def f(): pass"), (3, "f()"), (4, "class G: pass"),
+             (5, "print(1)")]
+    source = Source(path="nb.ipynb", kind="notebook", module_name="nb", cells=tuple(cells))
+    owners = _cell_owners(source, {"ex_f": ("f",), "ex_g": ("G", "h")})
+    assert owners == {1: ("ex_f",), 2: ("ex_f",), 3: ("ex_f",), 4: ("ex_g",), 5: ("ex_g",)}

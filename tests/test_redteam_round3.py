@@ -122,6 +122,33 @@ def test_seeded_normal_cached_by_seed_alone_loses_its_values(grade):
     assert "expected shape" in failing(result)["seeded_normal_values"].feedback
 
 
+FORWARD_MODE = {
+    "jacfwd": "    loss_of = lambda c: ((c[0] + c[1] * x + c[2] * x ** 2 + c[3] * x ** 3 - y) ** 2)"
+              ".sum()\n    return loss_of(coeffs).item(), torch.func.jacfwd(loss_of)(coeffs)\n",
+    "dual_numbers": "    import torch.autograd.forward_ad as fwAD\n"
+                    "    grads = torch.empty(4, dtype=coeffs.dtype)\n"
+                    "    for i in range(4):\n"
+                    "        with fwAD.dual_level():\n"
+                    "            c = fwAD.make_dual(coeffs, torch.eye(4, dtype=coeffs.dtype)[i])\n"
+                    "            loss = ((c[0] + c[1] * x + c[2] * x ** 2 + c[3] * x ** 3 - y) ** 2)"
+                    ".sum()\n"
+                    "            grads[i] = fwAD.unpack_dual(loss).tangent\n"
+                    "    return fwAD.unpack_dual(loss).primal.item(), grads\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(FORWARD_MODE))
+def test_forward_mode_autodiff_is_autograd_too(grade, how):
+    """poly_grads by forward-mode autodiff runs no backward pass: it passed no_autograd."""
+    source = changed(E02, "def poly_grads(x, y, coeffs):",
+                     "def poly_grads(x, y, coeffs):\n" + FORWARD_MODE[how] +
+                     "\n\ndef _by_hand(x, y, coeffs):")
+    result = exercise_result(grade({f"{E02}.py": source}), E02)
+    assert set(failing(result)) == {"no_autograd"}
+    check = failing(result)["no_autograd"]
+    assert check.misconception == "uses_autograd" and "poly_grads" in check.feedback
+
+
 def test_an_error_in_the_large_probe_is_told_as_the_error(grade):
     """relu_ on the caller's x breaks backward: large_batch says so (it said 'the grader
     could not load its weights: None')."""

@@ -37,11 +37,26 @@ class _CountingEngine:
         return getattr(self._engine, name)
 
 
+def _forward_mode_entries() -> list[tuple[Any, str]]:
+    """Where forward-mode autodiff starts (torch.func.jvp / jacfwd, forward_ad's dual_level
+    and make_dual all go through torch._functorch.predispatch, whose names they look up at
+    each call; torch._C's for a direct call): no backward pass runs there, so the engine
+    never sees it (red team: jacfwd passed as gradients by hand)."""
+    import torch._functorch.predispatch as predispatch
+
+    entries = [(predispatch, name) for name in ("_enter_dual_level", "_enter_dual_level_impl",
+                                                "_make_dual")]
+    entries.append((torch._C, "_enter_dual_level"))
+    return [(owner, name) for owner, name in entries if callable(getattr(owner, name, None))]
+
+
 def _autograd_use(fn: Callable, make_args: Callable[[], list]) -> dict[str, Any]:
-    """Call fn normally, then under torch.no_grad(), counting autograd's backward passes."""
+    """Call fn normally, then under torch.no_grad(), counting autograd's backward passes
+    and its forward-mode entries."""
     calls = []
     saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
     engine = getattr(Variable, "_execution_engine", None)
+    forward_mode = [(owner, name, getattr(owner, name)) for owner, name in _forward_mode_entries()]
 
     def counted(original):
         def wrapper(*args, **kwargs):
@@ -55,6 +70,8 @@ def _autograd_use(fn: Callable, make_args: Callable[[], list]) -> dict[str, Any]
         torch.autograd.grad = counted(saved[2])
         if engine is not None:
             Variable._execution_engine = _CountingEngine(engine, calls)
+        for owner, name, original in forward_mode:
+            setattr(owner, name, counted(original))
         try:
             if no_grad:
                 with torch.no_grad():
@@ -65,6 +82,8 @@ def _autograd_use(fn: Callable, make_args: Callable[[], list]) -> dict[str, Any]
             torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved
             if engine is not None:
                 Variable._execution_engine = engine
+            for owner, name, original in forward_mode:
+                setattr(owner, name, original)
 
     run(no_grad=False)
     try:

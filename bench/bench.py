@@ -14,6 +14,8 @@ Measures, on this machine and in one run, side by side:
             plus broken ones (a stub copy, a syntax error, an infinite loop at
             import), all graded with --timeout 2; under spawn on SPAWN_COPIES copies
             only (every exercise of every copy imports torch in a fresh interpreter)
+  cluster   with --cluster ADDRESS: the same batch with `--cluster ADDRESS` (local:2:
+            two Dask worker processes here), right after the --jobs one
   loop      the obvious alternative: `python -m grader ENTRY` once per entry in a
             bash loop over the same class; really run on a subset (the broken
             entries and enough copies to make --loop-subset) and extrapolated
@@ -47,6 +49,7 @@ PYTHON = sys.executable
 TARGET_SINGLE_RATIO = 1.5      # one submission <= 1.5x the floor (fork)
 TARGET_SPAWN_RATIO = 3.0       # one submission <= 3x the floor (spawn)
 TARGET_BATCH_RATE = 3.0        # >= 3 submissions/s with --jobs 2
+TARGET_CLUSTER_OVERHEAD = 0.15  # --cluster local:2 at most 15% slower than --jobs 2
 TIMEOUT = "2"                  # --timeout for the batch and the loop (the infinite loop costs this)
 
 
@@ -105,12 +108,13 @@ def build_class(root: Path, copies: int) -> dict[str, list[str]]:
 
 
 def graded_batch(root: Path, kinds: dict[str, list[str]], jobs: int,
-                 backend: str) -> tuple[float, float]:
+                 backend: str, cluster: str | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds of `--batch root` under `backend`; exits unless exactly the
     copies got full marks (else the timings would be meaningless)."""
     entries = kinds["copy"] + kinds["broken"]
     seconds, cpu, done = run([PYTHON, "-m", "grader", "--batch", str(root), "--jobs", str(jobs),
-                              "--timeout", TIMEOUT, "--format", "json", "--backend", backend])
+                              "--timeout", TIMEOUT, "--format", "json", "--backend", backend]
+                             + ([] if cluster is None else ["--cluster", cluster]))
     reports = {s["id"]: s for s in json.loads(done.stdout)["submissions"]}
     if sorted(reports) != sorted(entries):
         sys.exit(f"bench: the {backend} batch reported {len(reports)} of {len(entries)} entries")
@@ -147,6 +151,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="--jobs of the batch (default 2)")
     parser.add_argument("--spawn-copies", type=int, default=10,
                         help="reference copies of the spawn backend's batch (default 10)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="also grade the batch with --cluster ADDRESS (e.g. local:2) and "
+                             "compare it with --jobs on the same class")
     parser.add_argument("--quick", action="store_true",
                         help="--copies 30 --repeats 3 --loop-subset 8")
     args = parser.parse_args()
@@ -170,6 +177,9 @@ def main() -> None:
         kinds = build_class(tmp / "class", args.copies)
         entries = kinds["copy"] + kinds["broken"]
         batch_s, batch_cpu = graded_batch(tmp / "class", kinds, args.jobs, "fork")
+        if args.cluster:   # right after, on the same class: the same load, the same disk cache
+            cluster_s, cluster_cpu = graded_batch(tmp / "class", kinds, args.jobs, "fork",
+                                                  args.cluster)
         spawn_kinds = build_class(tmp / "spawn_class", args.spawn_copies)
         spawn_n = len(spawn_kinds["copy"]) + len(spawn_kinds["broken"])
         spawn_batch_s, spawn_batch_cpu = graded_batch(tmp / "spawn_class", spawn_kinds,
@@ -214,6 +224,9 @@ def main() -> None:
               1 / spawn_med))
     print(row(f"batch   {n} entries, --jobs {args.jobs}, fork", None, batch_s, batch_cpu,
               batch_rate))
+    if args.cluster:
+        print(row(f"batch   {n} entries, --cluster {args.cluster}", None, cluster_s,
+                  cluster_cpu, n / cluster_s))
     print(row(f"batch   {spawn_n} entries, --jobs {args.jobs}, spawn", None, spawn_batch_s,
               spawn_batch_cpu, spawn_rate))
     print(row(f"loop    {n} entries, extrapolated", None, loop_total, loop_cpu_total, loop_rate))
@@ -253,6 +266,11 @@ def main() -> None:
     print(f"target: batch >= {TARGET_BATCH_RATE:g} submissions/s with --jobs 2: "
           f"{batch_rate:.2f}/s  {'MET' if batch_rate >= TARGET_BATCH_RATE else 'NOT MET'}"
           + ("" if args.jobs == 2 else f"  (measured with --jobs {args.jobs})"))
+    if args.cluster:
+        overhead, cpu_overhead = cluster_s / batch_s - 1, cluster_cpu / batch_cpu - 1
+        print(f"target: --cluster {args.cluster} at most {TARGET_CLUSTER_OVERHEAD:.0%} slower "
+              f"than --jobs {args.jobs} (wall): {overhead:+.1%} (CPU {cpu_overhead:+.1%})"
+              f"  {'MET' if overhead <= TARGET_CLUSTER_OVERHEAD else 'NOT MET'}")
     load_end = os.getloadavg()[0]
     print(f"load average {load_start:.2f} at the start, {load_end:.2f} at the end"
           + ("  -- a busy machine: treat the wall-clock figures as preliminary"

@@ -146,6 +146,25 @@ def loads(raw: bytes) -> Any:
     return from_plain(json.loads(raw))
 
 
+#: id(data) -> (data, its JSON): the object is held, so its id is not reused while here;
+#: a few seeds' worth of inputs (10 exercises a seed), the oldest dropped first.
+_JSON_OF: dict[int, tuple[Any, bytes]] = {}
+_JSON_KEPT = 32
+
+
+def plain_json(data: Any) -> bytes:
+    """`json.dumps(data)` of plain data that is not changed after (a job's inputs, shared
+    by every student on a seed), made once per object."""
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return json.dumps(data).encode()
+    held = _JSON_OF.get(id(data))
+    if held is None or held[0] is not data:
+        if len(_JSON_OF) >= _JSON_KEPT:
+            del _JSON_OF[next(iter(_JSON_OF))]
+        held = _JSON_OF[id(data)] = (data, json.dumps(data).encode())
+    return held[1]
+
+
 def _torch_if_loaded():
     import sys
     return sys.modules.get("torch")

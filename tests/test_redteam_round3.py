@@ -7,8 +7,9 @@ a fixed epoch; e09 parameters that do not require grad; an e05 output cached by 
 ReLU6 in e05/e06 on a third of the seeds (no large ReLU input beyond 6); e09 fit data where
 the line never crossed the points (L1 = mean residual: |mean| and an (N,) x (N, 1)
 broadcast passed, seed 13); a threshold of 0.1 in positive_rows (sums on a 1/8 grid); a
-seeded_normal cached by seed alone; feedback that said "could not load the weights: None"
-for an error, "never zeroed" for gradients zeroed every 10 steps.
+seeded_normal cached by seed alone; poly_grads by forward-mode autodiff (jacfwd, dual
+numbers) passing no_autograd; feedback that said "could not load the weights: None" for an
+error, "never zeroed" for gradients zeroed every 10 steps.
 """
 
 from __future__ import annotations

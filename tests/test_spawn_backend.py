@@ -169,3 +169,18 @@ def test_a_wrong_backend_is_a_usage_error():
 
 
 assert ROOT.is_dir()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands in for Python")
+def test_workers_that_never_start_end_every_job_saying_why(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'no torch on this machine' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(broken))   # what the pool starts
+    exercises = collect_exercises(plugin_manager())
+    submission = load_paths([SOLUTIONS / f"{VICTIM}.py"], "solution")
+    with Grader(exercises, replace(OPTIONS, backend="spawn")) as grader:
+        report = grader.grade(submission)
+    victim = next(e for e in report.exercises if e.name == VICTIM)
+    assert victim.score == 0 and {c.status for c in victim.checks} == {"error"}
+    assert "no torch on this machine" in capsys.readouterr().err

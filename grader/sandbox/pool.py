@@ -69,6 +69,7 @@ class Interpreter:
         self.gone = False                # it ended, or was given up, before its job
         self.serving: Any = None         # the job it runs (the spawn backend's Running)
         self.early_output = bytearray()  # before its job: why it could not start, if it fails
+        self.output_ended = False
         for channel, stream in (("result", self.proc.stdout), ("output", self.proc.stderr)):
             threading.Thread(target=_pump, args=(self, channel, stream, events),
                              name=f"grader-{channel}-{self.pid}", daemon=True).start()
@@ -103,6 +104,9 @@ def _pump(interpreter: Interpreter, channel: str, stream, events: queue.Queue) -
             data = stream.read1(1 << 16)
         except (OSError, ValueError):
             data = b""
+        if channel == "output" and interpreter.serving is None:
+            interpreter.early_output = (interpreter.early_output + data)[-4000:]
+            interpreter.output_ended = not data
         events.put((interpreter, channel, data))
         if not data:
             return
@@ -121,8 +125,8 @@ class Pool:
         self.events: queue.Queue = queue.Queue()
         self.waiting: deque[Interpreter] = deque()   # starting or ready, oldest first
         self.failures = 0
-        self.why = ""     # what the last interpreter that failed to start printed
-        self.fill()
+        self.last_failed: Interpreter | None = None
+        self.fill(1)      # the first job's, at once; the others' when the jobs are known
 
     @property
     def broken(self) -> bool:
@@ -150,8 +154,7 @@ class Pool:
     def note(self, interpreter: Interpreter, channel: str, data: bytes) -> None:
         """What an interpreter without a job says: READY, or why it failed to start."""
         if channel == "output":
-            interpreter.early_output = (interpreter.early_output + data)[-4000:]
-            return
+            return   # kept by its reader (`_pump`), for `why`
         if data.startswith(READY) and not interpreter.ready and not interpreter.gone:
             interpreter.ready = True
             self.failures = 0
@@ -175,7 +178,18 @@ class Pool:
         interpreter.end()
         if failed:
             self.failures += 1
-            self.why = interpreter.early_output.decode("utf-8", "replace").strip()[-2000:]
+            self.last_failed = interpreter
+
+    def why(self) -> str:
+        """What the last interpreter that failed to start printed (waiting a moment for the
+        end of it)."""
+        failed = self.last_failed
+        if failed is None:
+            return ""
+        give_up = time.monotonic() + 2.0
+        while not failed.output_ended and time.monotonic() < give_up:
+            time.sleep(0.01)
+        return failed.early_output.decode("utf-8", "replace").strip()[-2000:]
 
     def close(self) -> None:
         for interpreter in list(self.waiting):

@@ -124,6 +124,7 @@ class SpawnSandbox:
         #: id(that worker), how many of its exercises are not done yet.
         notebook_of: dict[int, SpawnRunning] = {}
         left: dict[int, int] = {}
+        self.pool.fill(len(pending))
         try:
             while pending or running:
                 while pending and len(running) < self.jobs:
@@ -243,9 +244,9 @@ class SpawnSandbox:
 
     def _none_can_start(self, pending: deque[Queued]) -> Iterator[Outcome]:
         """No interpreter starts: every job left ends, saying why (once, for the staff)."""
-        if self.pool.why:
-            print(f"grader: the spawn backend's workers do not start:\n{self.pool.why}",
-                  file=sys.stderr)
+        why = self.pool.why()
+        print(f"grader: the spawn backend's workers do not start{':' if why else '.'}\n{why}",
+              file=sys.stderr)
         while pending:
             entry = pending.popleft()
             for child in entry.children:

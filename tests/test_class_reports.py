@@ -383,7 +383,7 @@ def test_canvas_gradebook_joined_on_the_roster(tmp_path, reports, settings, by_i
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "Homework 1 (77)"]
-    assert rows[1][0] == "Points Possible" and rows[1][-1] == "103.5"
+    assert rows[1][0] == "Points Possible" and rows[1][-1] == "104.5"
     scores = {row[2]: row[-1] for row in rows[2:]}
     assert scores["absent1"] == scores["absent2"] == ""       # blank: Canvas leaves it be
     assert scores["김민준"] == f"{by_id['김민준'].score:g}"

@@ -70,7 +70,7 @@ def test_csv_from_the_cluster_is_byte_for_byte_the_local_one(class_dir, client):
     remote = run_cli(*common, "--cluster", address)
     assert local.returncode == remote.returncode == 0, remote.stderr[-3000:]
     assert remote.stdout == local.stdout
-    assert "alice,103.5" in local.stdout.replace('"', "")
+    assert "alice,104.5" in local.stdout.replace('"', "")
 
 
 def test_a_worker_killed_mid_batch_costs_nothing(class_dir, client):

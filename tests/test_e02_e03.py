@@ -518,6 +518,20 @@ E03_BUGS = {
     "ignores_steps": (src(GRADS, bug(TRAIN, "range(steps)", "range(20)")),
                       {"train_losses": "ignores_steps", "train_weights": ANY,
                        "train_at_scale": ANY}),
+    # right gradients written out by hand (e02's way): the one thing e03 teaches is missing
+    "gradients_by_hand": (src("""
+        def autograd_two_layer_grads(x, y, w1, w2):
+            h = x.mm(w1)
+            h_relu = h.clamp(min=0)
+            y_pred = h_relu.mm(w2)
+            loss = (y_pred - y).pow(2).sum()
+            grad_y_pred = 2.0 * (y_pred - y)
+            grad_w2 = h_relu.t().mm(grad_y_pred)
+            grad_h = grad_y_pred.mm(w2.t()).clone()
+            grad_h[h < 0] = 0
+            return loss.item(), x.t().mm(grad_h), grad_w2
+        """, TRAIN),
+                          {"gradients_by_autograd": "gradients_by_hand"}),
 }
 
 
@@ -529,7 +543,7 @@ def test_e03_correct_variants_get_full_marks(grader, tmp_path):
         result = exercise_result(report, E03)
         assert result.full_marks, (label, [(c.name, c.feedback) for c in result.checks
                                            if c.status != "passed"])
-        assert result.max_score == 10
+        assert result.max_score == 11
 
 
 def test_e03_bugs_fail_the_right_checks_and_are_named(grader, tmp_path):
@@ -547,7 +561,8 @@ def test_e03_bugs_fail_the_right_checks_and_are_named(grader, tmp_path):
     assert "graph" in feedback(reports["losses_keep_graph"], E03, "train_losses")
 
 
-@pytest.mark.parametrize("exercise", [E02, E03])
-def test_points_total_ten(exercise):
+@pytest.mark.parametrize("exercise,points", [(E02, 10), (E03, 11)])
+def test_points(exercise, points):
+    """e03 has one more check than e02: that autograd computed the gradients."""
     found = next(e for e in collect_exercises(plugin_manager()) if e.name == exercise)
-    assert found.max_score == 10
+    assert found.max_score == points

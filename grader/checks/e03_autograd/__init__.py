@@ -8,6 +8,9 @@ train           autograd_train(..., learning_rate=3e-3, steps=8) on SMALL data, 
                 1e-3, and 8 steps from a minimum.
 default_run     autograd_train(x, y, w1, w2): 500 steps at 1e-6 on DEFAULT_RUN data, then 3
                 steps on LARGE data at a drawn rate. About 70 ms.
+through_autograd autograd_two_layer_grads once on SMALL data, counting autograd's backward
+                passes (every way in ends in its engine): none means the gradients were
+                written out by hand, which is e02, not this exercise.
 Tolerances: two_layer.judges.TOLERANCES (measured against this float32 reference too).
 """
 
@@ -42,6 +45,7 @@ EXERCISE.check(points=1, probe="train")(judges.train_losses)
 EXERCISE.check(points=2, probe="train", name="train_weights")(two_layer_judges.judge_train_weights)
 EXERCISE.check(points=1, probe="default_run", name="train_at_scale")(
     two_layer_judges.judge_train_at_scale)
+EXERCISE.check(points=1, probe="through_autograd")(judges.gradients_by_autograd)
 
 declare_two_layer_misconceptions(EXERCISE, training=True, autograd=True, dtype="float32")
 

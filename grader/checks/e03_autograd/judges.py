@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.checks.two_layer.judges import judge_train_losses, unpack
 from grader.codec import TensorData
-from grader.exercise import JudgeContext, Verdict, failed
+from grader.exercise import JudgeContext, Verdict, failed, passed, t
 
 
 def train_losses(ctx: JudgeContext) -> Verdict:
@@ -17,3 +17,11 @@ def train_losses(ctx: JudgeContext) -> Verdict:
         return failed(*verdict.lines, fraction=verdict.fraction,
                       misconception="losses_keep_graph")
     return verdict
+
+
+def gradients_by_autograd(ctx: JudgeContext) -> Verdict:
+    """The exercise is autograd: right gradients written out by hand earn this check nothing."""
+    if ctx.out.get("calls"):
+        return passed()
+    return failed(t("no_backward_pass", name="autograd_two_layer_grads"),
+                  misconception="gradients_by_hand")

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from torch.autograd.variable import Variable
 
 from grader.checks.two_layer.inputs import LARGE_STEPS, ORDER, part
 
@@ -110,3 +111,79 @@ def probe_train_at_scale(fn: Callable, inputs: dict[str, np.ndarray], copy: Call
             "large": _train_call(fn, [copy(large[k]) for k in ORDER],
                                  learning_rate=float(large["learning_rate"]),
                                  steps=LARGE_STEPS)}
+
+
+# -- who computed the gradients: autograd, or the student by hand -------------------
+class _CountingEngine:
+    """Stands in for autograd's engine: counts every backward pass it runs. Every way into
+    autograd (loss.backward(), torch.autograd.grad / backward, torch.func, a name imported
+    before the probe started, `from torch.autograd import grad`) ends in its run_backward."""
+
+    def __init__(self, engine: Any, calls: list) -> None:
+        self._engine, self._calls = engine, calls
+
+    def run_backward(self, *args: Any, **kwargs: Any) -> Any:
+        self._calls.append("run_backward")
+        return self._engine.run_backward(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+def _forward_mode_entries() -> list[tuple[Any, str]]:
+    """Where forward-mode autodiff starts (torch.func.jvp / jacfwd, forward_ad's dual_level
+    and make_dual all go through torch._functorch.predispatch, whose names they look up at
+    each call; torch._C's for a direct call): no backward pass runs there, so the engine
+    never sees it (red team: jacfwd passed as gradients by hand)."""
+    import torch._functorch.predispatch as predispatch
+
+    entries = [(predispatch, name) for name in ("_enter_dual_level", "_enter_dual_level_impl",
+                                                "_make_dual")]
+    entries.append((torch._C, "_enter_dual_level"))
+    return [(owner, name) for owner, name in entries if callable(getattr(owner, name, None))]
+
+
+def autograd_use(fn: Callable, make_args: Callable[[], list], also_no_grad: bool = True
+                 ) -> dict[str, Any]:
+    """Call fn normally, then (also_no_grad) under torch.no_grad(), counting autograd's
+    backward passes and its forward-mode entries: e02 wants none, e03 at least one."""
+    calls = []
+    saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+    engine = getattr(Variable, "_execution_engine", None)
+    forward_mode = [(owner, name, getattr(owner, name)) for owner, name in _forward_mode_entries()]
+
+    def counted(original):
+        def wrapper(*args, **kwargs):
+            calls.append(original.__name__)
+            return original(*args, **kwargs)
+        return wrapper
+
+    def run(no_grad: bool) -> None:
+        torch.Tensor.backward = counted(saved[0])
+        torch.autograd.backward = counted(saved[1])
+        torch.autograd.grad = counted(saved[2])
+        if engine is not None:
+            Variable._execution_engine = _CountingEngine(engine, calls)
+        for owner, name, original in forward_mode:
+            setattr(owner, name, counted(original))
+        try:
+            if no_grad:
+                with torch.no_grad():
+                    fn(*make_args())
+            else:
+                fn(*make_args())
+        finally:
+            torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved
+            if engine is not None:
+                Variable._execution_engine = engine
+            for owner, name, original in forward_mode:
+                setattr(owner, name, original)
+
+    run(no_grad=False)
+    if not also_no_grad:
+        return {"calls": len(calls), "no_grad_error": None}
+    try:
+        run(no_grad=True)
+    except Exception as exc:  # noqa: BLE001 - the failure is the finding
+        return {"calls": len(calls), "no_grad_error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return {"calls": len(calls), "no_grad_error": None}

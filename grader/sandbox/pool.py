@@ -122,7 +122,8 @@ class Pool:
 
     def __init__(self, size: int):
         self.size = max(1, size)
-        self.events: queue.Queue = queue.Queue()
+        #: Bounded: a worker that prints faster than the grader reads waits for it.
+        self.events: queue.Queue = queue.Queue(maxsize=1024)
         self.waiting: deque[Interpreter] = deque()   # starting or ready, oldest first
         self.failures = 0
         self.last_failed: Interpreter | None = None

@@ -36,8 +36,12 @@ from grader.sandbox.running import (NOTEBOOK_GONE, SANDBOX_GONE, JobSpec, Outcom
 
 #: What the report says of a machine where the workers confine nothing (macOS, Windows).
 UNCONFINED = {"filesystem": "none", "network": "open", "pids": "open", "landlock_abi": "0"}
-#: How often the grader looks at each worker's process tree (strays, memory).
-WATCH_EVERY = 0.25
+#: How often the grader looks at each worker's process tree: where it watches the memory
+#: (no RLIMIT_DATA), and on Linux only for strays (the worker, their subreaper, kills
+#: them itself; a group's are killed with it).
+WATCH_EVERY = 1.0 if sys.platform.startswith("linux") else 0.25
+#: How long the grader reads, at most, before it looks at the deadlines again.
+READ_FOR = 0.05
 
 
 class SpawnRunning(Running):
@@ -146,7 +150,7 @@ class SpawnSandbox:
                     break
                 now = time.monotonic()
                 wait = min((s.deadline for s in running.values()), default=now + 0.1) - now
-                self._read(max(0.0, min(wait, WATCH_EVERY)), running)
+                self._read(max(0.0, min(wait, 0.25)), running)
                 now = time.monotonic()
                 for interpreter, state in list(running.items()):
                     self._watch(state, now)
@@ -168,17 +172,19 @@ class SpawnSandbox:
         state = SpawnRunning(entry, job, interpreter, notebook)
         interpreter.serving = state
         if not sys.platform.startswith("linux"):   # no RLIMIT_DATA to rely on
-            baseline = interpreter.tree.memory_mb()
-            state.memory_cap_mb = baseline + entry.limits.memory_mb
-            interpreter.tree.limit_memory(int(state.memory_cap_mb))
+            state.memory_cap_mb = interpreter.tree.memory_mb() + entry.limits.memory_mb
+            interpreter.tree.limit_memory(entry.limits.memory_mb)
         return state
 
     def _read(self, timeout: float, running: dict[Interpreter, SpawnRunning]) -> None:
-        """Take what the interpreters said (waiting up to `timeout` for the first of it)."""
+        """Take what the interpreters said (waiting up to `timeout` for the first of it),
+        for a moment at most: a worker that prints without end must not keep the grader
+        from its deadlines."""
         try:
             event = self.pool.events.get(timeout=timeout)
         except queue.Empty:
             return
+        enough = time.monotonic() + READ_FOR
         while True:
             interpreter, channel, data = event
             state = interpreter.serving
@@ -189,6 +195,8 @@ class SpawnSandbox:
                     state.feed(channel, data)
                 else:
                     state.open_fds.discard(channel)
+            if time.monotonic() > enough:
+                return
             try:
                 event = self.pool.events.get_nowait()
             except queue.Empty:

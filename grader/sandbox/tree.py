@@ -58,10 +58,17 @@ class Tree:
                 continue
         return total / (1024 * 1024)
 
-    def limit_memory(self, megabytes: int) -> bool:
-        """A hard cap on the whole tree where the system has one (Windows' Job Object);
-        False where it is only watched."""
-        return self.job is not None and self.job.limit_memory(megabytes)
+    def limit_memory(self, extra_mb: int) -> bool:
+        """A hard cap on the whole tree, `extra_mb` above what it commits now, where the
+        system has one (Windows' Job Object: committed memory); False where it is only
+        watched."""
+        if self.job is None or self.root is None:
+            return False
+        try:
+            committed = getattr(self.root.memory_info(), "private", 0)
+        except psutil.Error:
+            return False
+        return self.job.limit_memory(int(committed / (1024 * 1024)) + extra_mb)
 
     def kill(self) -> None:
         """Kill the worker, its process group and every descendant ever seen."""

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from conftest import EXERCISES, exercise_result, run_cli, solution_source
+from conftest import BACKEND, EXERCISES, exercise_result, run_cli, solution_source
 from grader.grading import Grader, Options
 from grader.loaders import load_paths
 from grader.notebook import stub_files
@@ -182,6 +182,8 @@ def test_a_hostile_notebook_process_costs_only_its_own_submission(short_grader, 
     assert not left
 
 
+@pytest.mark.fork_only("with Landlock off (as here) nothing refuses the signal, and a "
+                       "spawned worker's parent is the grader itself, not a zygote")
 def test_a_notebook_that_kills_the_graders_zygote_costs_only_itself(tmp_path):
     """Without Landlock (which refuses the signal) the zygote dies: the notebooks that were
     running then run again, alone, and the one that killed it is named."""
@@ -221,5 +223,8 @@ def test_a_notebook_cell_that_takes_the_graders_model_earns_nothing_for_it(
     report = next(iter(report))
     e05 = exercise_result(report, "e05_two_layer_net")
     said = " ".join(c.feedback for c in e05.checks)
-    assert e05.score == 0 and "reference solutions" in said, said
+    # Under spawn the notebook's own worker, and e05's, hold no e07 probe: the grader's
+    # model is not in their memory to take, the cell fails, and TwoLayerNet is missing.
+    expected = "reference solutions" if BACKEND == "fork" else "is not defined"
+    assert e05.score == 0 and expected in said, said
     assert exercise_result(report, "e07_training").full_marks

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import faulthandler
 import json
+import os
 import sys
 import textwrap
 from dataclasses import replace
@@ -47,13 +48,26 @@ DEPTH_DEPENDENT = ("returns_self_containing_list", "deeply_nested", "deep_not")
 
 
 def _batch(root: Path) -> list:
-    """The mixed batch: a correct e01, a buggy one, and the portable hostile cases."""
+    """The mixed batch: a correct e01, a buggy one, and the hostile cases (links to the
+    solutions included) that need no defence only Linux has."""
     cases = {"correct": Case(lambda: (SOLUTIONS / f"{VICTIM}.py").read_text(), "passed"),
              "buggy": Case(lambda: WRONG, "failed")}
     cases.update((name, replace(case, others=False)) for name, case in CASES.items()
-                 if name not in DIFFERS and not case.link)
+                 if name not in DIFFERS and (case.link != "hardlink" or _can_hardlink(root)))
     cases.update((name, Case(source, "", others=False)) for name, source in ODD.items())
     return [load_paths([_submission(root / name, case)], name) for name, case in cases.items()]
+
+
+def _can_hardlink(root: Path) -> bool:
+    """Whether a hard link to the solutions can be made here (not across file systems)."""
+    probe = root / "link-probe"
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(SOLUTIONS / f"{VICTIM}.py", probe)
+        probe.unlink()
+        return True
+    except OSError:
+        return False
 
 
 def _reports(backend: str, submissions: list) -> dict[str, dict]:

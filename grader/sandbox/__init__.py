@@ -33,6 +33,17 @@ The package, by process:
     zygote.py     the grader: its handles on the zygote and a notebook's zygote
     nursery.py    the nursery, the zygote, a worker's first steps (confine, limits)
     processes.py  both sides: parents, process groups, orphans
+
+The spawn backend (any system; `--backend spawn`), same interface, no fork:
+
+    spawn.py          the grader: `SpawnSandbox`, each job in a fresh interpreter
+    pool.py           the grader: interpreters started ahead of need (torch imported)
+    tree.py           the grader: a spawned worker's process tree (psutil), killed, watched
+    winjob.py         the grader: Windows' Job Objects
+    exercise_spec.py  both: the check code a spawned worker imports, by name
+    alarm.py          a worker: SIGALRM's stand-in where there is none (Windows)
+
+and `grader/spawn_worker.py`, the spawned worker itself.
 """
 
 from grader.protocol import FRAME_KEYS, MAX_NOTE_FRAME_BYTES, Limits

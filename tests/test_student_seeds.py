@@ -144,7 +144,7 @@ def graded(tmp_path_factory, key_file):
     warm = run_cli(*common, env=env, timeout=900)
     assert warm.returncode == 0, warm.stderr[-3000:]
     return {"cold": cold.stdout, "warm": warm.stdout, "root": root,
-            "cache": root / "cache", "class": class_dir}
+            "cache": root / "cache", "class": class_dir, "key": key_file}
 
 
 def _reports(stdout: str) -> dict[str, dict]:
@@ -221,6 +221,18 @@ def test_another_key_gives_other_data(graded, tmp_path):
                     timeout=900)
     assert other.returncode == 0, other.stderr[-3000:]
     assert not _hashes(_reports(other.stdout)["hx"]) & _hashes(_reports(graded["cold"])["hx"])
+
+
+def test_the_cluster_grades_each_student_on_their_own_seed(graded, tmp_path):
+    """--cluster: the client derives the seeds (the key stays here); same reports."""
+    pytest.importorskip("distributed", reason="the cluster extra is not installed")
+    class_dir = _class(tmp_path / "remote", ("hx", "buggy"))
+    remote = run_cli("--batch", str(class_dir), "--student-seeds", f"@{graded['key']}",
+                     "--cluster", "local:1", "--format", "json", *BATCH,
+                     env={"GRADER_CACHE_DIR": str(graded["cache"])}, timeout=900)
+    assert remote.returncode == 0, remote.stderr[-3000:]
+    before, after = _reports(graded["cold"]), _reports(remote.stdout)
+    assert after["hx"] == before["hx"] and after["buggy"] == before["buggy"]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -177,10 +177,7 @@ def _main(argv: list[str]) -> int:
             raise UsageError(f"no such file or directory: {path}")
     if args.batch is not None and not args.batch.is_dir():
         raise UsageError(f"--batch needs a directory: {args.batch}")
-    known = {e.name for e in exercises}
-    unknown = [name for name in args.only if name not in known]
-    if unknown:
-        raise UsageError(f"unknown exercise {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    args.only = [_exercise_named(name, {e.name for e in exercises}) for name in args.only]
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.timeout is not None and not args.timeout > 0:
@@ -279,6 +276,16 @@ def _part_of_the_course(pm, grader: Grader, submission, paths: Sequence[Path],
     standing = {"score": round(sum(e.score for e in course), 6),
                 "max_score": round(sum(e.max_score for e in course), 6), "next": todo}
     return replace(own, exercises=tuple(results[name] for name in shown), course=standing)
+
+
+def _exercise_named(given: str, known: set[str]) -> str:
+    """The exercise `--only` names: its full name, its number's prefix (`e03`) or its
+    file's name (`e03_autograd.py`), as a student would type it."""
+    name = given.strip().removesuffix(".py").removesuffix(".ipynb")
+    matches = sorted(k for k in known if k == name or k.startswith(name + "_"))
+    if len(matches) == 1:
+        return matches[0]
+    raise UsageError(f"unknown exercise {given} (known: {', '.join(sorted(known))})")
 
 
 def _seed_key(args) -> bytes | None:

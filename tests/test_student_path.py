@@ -60,3 +60,16 @@ def test_only_never_claims_the_course_is_complete(tmp_path):
     assert "Course: " in done.stdout and "next up: e00_tensor_basics" in done.stdout
     whole = run_cli(str(SOLUTIONS), "--only", "e01_numpy_grads", "--format", "json")
     assert json.loads(whole.stdout)["course"]["next"] is None  # the reference: all complete
+
+
+def test_only_takes_the_exercise_as_a_student_types_it(tmp_path):
+    """`--only e04`, `--only e04_my_relu.py` and the full name grade the same exercise;
+    a prefix that names none or several is a usage error listing the names."""
+    shutil.copy(SOLUTIONS / "e04_my_relu.py", tmp_path)
+    for given in ("e04", "e04_my_relu.py", "e04_my_relu"):
+        done = run_cli(str(tmp_path), "--only", given, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        assert [e["name"] for e in json.loads(done.stdout)["exercises"]] == ["e04_my_relu"]
+    for wrong in ("e0", "e4", "relu"):
+        done = run_cli(str(tmp_path), "--only", wrong)
+        assert done.returncode == 2 and "unknown exercise" in done.stderr, wrong

@@ -90,3 +90,13 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def cpu_wait(pid: int) -> float | None:
+    """Seconds the process's main thread has been ready to run but waiting for a CPU that
+    others held (Linux's schedstat `run_delay`); None where the system does not say."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None

@@ -226,8 +226,9 @@ class Sandbox:
                     if state.pid in exits and state.exit_seen_at is None:
                         state.exit_seen_at = now
                         state.outcome.exit = exits.pop(state.pid)
-                    if state.exit_seen_at is None and now >= state.deadline and not (
-                            state.outcome.timed_out and state.family is None):
+                    if state.exit_seen_at is None and now >= state.deadline and (
+                            not state.outcome.timed_out and state.out_of_time(now)
+                            or state.outcome.timed_out and state.family is not None):
                         state.outcome.timed_out = True
                         state.kill()
                         state.deadline = now + 5.0  # the zygote reports the exit soon

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from grader.protocol import (HEADER, MAX_NOTE_FRAME_BYTES, MAX_NOTE_FRAMES, MAX_RESULT_BYTES,
                              PROBE_PREFIX, DoneFrame, Frame, Job, Limits, LoadedFrame,
                              ProbeFrame, decode_frame)
-from grader.sandbox.processes import kill_group
+from grader.sandbox.processes import cpu_wait, kill_group
 from grader.sandbox.zygote import SubZygote, Zygote
 
 #: The exit of a job whose worker killed its zygote (it ran alone when the zygote died).
@@ -23,6 +23,10 @@ KILLED_ZYGOTE = "it killed the grader's sandbox process"
 SANDBOX_GONE = "the grader's sandbox process is gone"
 #: The exit of a notebook's exercise whose notebook's process ended before it was done.
 NOTEBOOK_GONE = "the process that ran your notebook ended"
+#: A time limit is on the time a worker could run: the time it waited for a CPU others
+#: held (a busy machine) is given back, up to this many times the limit, so that a verdict
+#: does not depend on the load; past that the worker is stopped whatever it waited.
+MOST_GIVEN_BACK = 2.0
 
 
 @dataclass
@@ -83,6 +87,8 @@ class Running:
         self.keep = limits.output_kb * 1024
         self.started = time.monotonic()
         self.deadline = self.started + limits.timeout
+        self.waited = cpu_wait(pid)    # for a spawned interpreter: before this job too
+        self.given_back = 0.0
         self.open_fds = {result_r, output_r}
         self.exit_seen_at: float | None = None
 
@@ -90,6 +96,24 @@ class Running:
     def root(self) -> Running:
         """The worker this one stands or falls with: its notebook's, or itself."""
         return self.family or self
+
+    def out_of_time(self, now: float) -> bool:
+        """Whether it is past its deadline in time it could have run: the time it spent
+        waiting for a CPU since it was last looked at moves the deadline (up to
+        MOST_GIVEN_BACK x its limit in all); a sleeping or blocked worker waits for no CPU."""
+        if now < self.deadline:
+            return False
+        waited = cpu_wait(self.pid)
+        if waited is None or self.waited is None:
+            return True
+        more, self.waited = waited - self.waited, waited
+        room = MOST_GIVEN_BACK * self.entry.limits.timeout - self.given_back
+        more = min(more, room)
+        if more < 0.01:
+            return True
+        self.given_back += more
+        self.deadline += more
+        return now >= self.deadline
 
     def take_output(self, data: bytes) -> None:
         self.outcome.output_bytes += len(data)

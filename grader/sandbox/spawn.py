@@ -218,7 +218,7 @@ class SpawnSandbox:
                 state.outcome.exit = f"killed past its memory cap ({state.entry.limits.memory_mb}" \
                                      " MB more than the grader's own)"
                 state.kill()
-        if state.exit_seen_at is None and now >= state.deadline and not state.outcome.timed_out:
+        if state.exit_seen_at is None and not state.outcome.timed_out and state.out_of_time(now):
             state.outcome.timed_out = True
             state.kill()
             state.deadline = now + 5.0

@@ -1,8 +1,19 @@
 """torchkit's grader: judges PyTorch exercises against the reference, safely and kindly."""
 
 import os
+import sys
 
-import pluggy
+# `python -m grader` puts the folder it is started from first on sys.path, ahead of the
+# standard library and site-packages: started in a course folder (or in a student's), a
+# submitted `numpy.py`, or a student's folder named `numpy`, would run in the grader
+# itself. Nothing the grader imports comes from there (the kit's own root aside, where
+# the kit runs uninstalled). Python >= 3.11's `python -P` does the same for `-m grader`.
+_KIT_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+if sys.argv[:1] == ["-m"] and sys.path and sys.path[0] in ("", os.getcwd()) \
+        and os.path.realpath(os.getcwd()) != _KIT_ROOT:
+    del sys.path[0]
+
+import pluggy  # noqa: E402 - after the start folder is off sys.path
 
 # One BLAS thread per process, as the workers' torch.set_num_threads(1): the grader runs a
 # worker per core, and OpenBLAS threads spinning against each other made NumPy code twenty

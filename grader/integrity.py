@@ -8,7 +8,6 @@ paths no student worker may read at all (`hidden_paths`, enforced by Landlock).
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import os
 import sys
@@ -17,7 +16,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from grader.exercise import Exercise
+from grader.code_facts import imported_modules
 from grader.loaders import Source, Submission
+from grader.refcache import cache_dir
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 #: Modules that hold reference code: the kit's solutions, and the grader's own reference
@@ -60,25 +61,9 @@ def imports_reference(source: Source,
     codes = [source.code] if source.kind == "module" else [code for _, code in source.cells]
     found: list[str] = []
     for code in codes:
-        try:
-            tree = ast.parse(code)
-        except Exception:  # noqa: BLE001 - a syntax error is reported when it loads
-            continue
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Call) and node.args and \
-                    isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                function = node.func
-                called = function.attr if isinstance(function, ast.Attribute) else \
-                    getattr(function, "id", "")
-                if called in ("__import__", "import_module"):
-                    names = [node.args[0].value]
-            # `import solutions` alone reads nothing (an empty package); its modules count
-            found += [n for n in names if _is_reference_module(n, roots) and n != "solutions"]
+        # `import solutions` alone reads nothing (an empty package); its modules count
+        found += [n for n in imported_modules(code)
+                  if _is_reference_module(n, roots) and n != "solutions"]
     return found
 
 
@@ -139,6 +124,10 @@ def hidden_paths(exercises: Sequence[Exercise], solutions_dir: Path) -> tuple[st
     # packages, and a pack's helpers beside its exercise: hide each exercise's whole
     # top-level package (for the kit's own exercises, all of grader/checks).
     paths.update(str(_package_folder(exercise)) for exercise in exercises)
+    # The reference cache holds the reference's outputs for every probe: where it lies in
+    # a readable folder (GRADER_CACHE_DIR in the submission's own folder, say a CI
+    # workspace, or under /opt), a worker would read the answers and send them.
+    paths.add(str(cache_dir().resolve()))
     return tuple(sorted(p for p in paths if p))
 
 

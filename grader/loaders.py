@@ -5,7 +5,6 @@ The grader only reads files here; nothing of the submission runs in this process
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import stat
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Container, Iterable
 
 from grader import hookimpl
+from grader.code_facts import top_level_names  # also for the callers of loaders
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 #: A notebook may be large because of its outputs (plots); only its code counts against
@@ -76,48 +76,6 @@ class Submission:
             if source is not named and count > best_count:
                 best, best_count = source, count
         return best or named
-
-
-_COMPOUND = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
-if hasattr(ast, "TryStar"):
-    _COMPOUND += (ast.TryStar,)
-_DEFINITION = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)"
-                         r"|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
-
-
-def top_level_names(code: str) -> frozenset[str]:
-    """Names a piece of code defines at top level (best effort).
-
-    Definitions nested in top-level `if`/`try`/`with`/`for`/`while` count too. Code
-    with a syntax error is scanned line by line for `def`, `class` and assignments at
-    column 0, so that a renamed file with a typo is still matched to its exercise
-    (and the typo reported) instead of being reported as missing.
-    """
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return frozenset(a or b for a, b in _DEFINITION.findall(code))
-    names: set[str] = set()
-    pending = list(tree.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for sub in ast.walk(target):
-                    if isinstance(sub, ast.Name):
-                        names.add(sub.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, _COMPOUND):
-            for block in ("body", "orelse", "finalbody"):
-                pending.extend(getattr(node, block, None) or ())
-            for handler in getattr(node, "handlers", None) or ():
-                pending.extend(handler.body)
-    return frozenset(names)
 
 
 _HELP = re.compile(r"^\s*(?:\?\??[\w.]+|[\w.]+\?\??)\s*$")        # `np.dot?`, `??torch.mm`
@@ -260,18 +218,27 @@ def read_notebook_cells(path: Path) -> tuple[tuple[int, str], ...]:
     return tuple(cells)
 
 
-def load_file(path: Path) -> tuple[Source | None, str | None]:
-    """Read one .py or .ipynb file; return (source, problem)."""
+def load_file(path: Path, room: int = MAX_SOURCE_BYTES) -> tuple[Source | None, str | None]:
+    """Read one .py or .ipynb file (at most `room` characters of code); return (source,
+    problem)."""
     try:
         if path.suffix == ".ipynb":
             cells = read_notebook_cells(path)
+            _fits(path, sum(len(code) for _, code in cells), room)
             defines: frozenset[str] = frozenset().union(*(top_level_names(c) for _, c in cells))
             return Source(str(path), "notebook", path.stem, cells=cells, defines=defines), None
         code = _read_text(path)
+        _fits(path, len(code), room)
         return Source(str(path), "module", path.stem, code=code,
                       defines=top_level_names(code)), None
     except Exception as exc:  # noqa: BLE001 - an unreadable file is the student's problem, reported
         return None, f"could not read {path.name}: {type(exc).__name__}: {exc}"
+
+
+def _fits(path: Path, size: int, room: int) -> None:
+    if size > room:
+        raise ValueError(f"{path.name} does not fit: a submission holds at most "
+                         f"{MAX_SOURCE_BYTES // 1024} KiB of code in all its files")
 
 
 def _is_ipython_export(path: Path) -> bool:
@@ -286,6 +253,9 @@ def load_paths(paths: Iterable[Path], id: str) -> Submission:
     sources: list[Source] = []
     problems: list[str] = []
     search: list[str] = []
+    # Parsing is the grader's own time (seconds a dense megabyte), not a worker's: ten
+    # files of 2 MB cost minutes. All of a submission's code fits in what one file may hold.
+    room = MAX_SOURCE_BYTES
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.iterdir()
@@ -307,12 +277,13 @@ def load_paths(paths: Iterable[Path], id: str) -> Submission:
         root = path.resolve() if path.is_dir() and not path.is_symlink() \
             else path.absolute().parent.resolve()
         for file in files:
-            source, problem = load_file(file)
+            source, problem = load_file(file, room)
             real = file.resolve()
             if source is not None and root not in real.parents:
                 source = replace(source, link=str(real))
             if source is not None:
                 sources.append(source)
+                room -= len(source.code) + sum(len(code) for _, code in source.cells)
             if problem:
                 problems.append(problem)
     return Submission(id=id, sources=tuple(sources), search_path=tuple(dict.fromkeys(search)),

@@ -7,7 +7,6 @@ raises, or a detector that cannot decide, costs its own check only.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -15,7 +14,8 @@ from typing import Any, Iterable, Sequence
 from grader.exercise import Check, Exercise, JudgeContext, Text, t
 from grader.i18n import DEFAULT_LANG, Catalogue, core, render_lines, shared
 from grader.integrity import concerns
-from grader.loaders import Source, top_level_names
+from grader.code_facts import code_facts, top_level_names
+from grader.loaders import Source
 from grader.model import CheckResult, ExerciseResult
 from grader.options import Options
 from grader.outcome_texts import (cell_error_text, error_verdict, load_error_text, short,
@@ -28,15 +28,7 @@ from grader.sandbox import Outcome
 def _is_empty(source: Source) -> bool:
     """Whether a file holds no code at all (nothing, or only comments and a docstring)."""
     codes = [source.code] if source.kind == "module" else [code for _, code in source.cells]
-    for code in codes:
-        try:
-            body = ast.parse(code).body
-        except Exception:  # noqa: BLE001 - SyntaxError, or MemoryError/RecursionError on deep nesting
-            return False
-        if any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
-               for node in body):
-            return False
-    return True
+    return all(code_facts(code).empty for code in codes)
 
 
 #: A worker's probe frames by (probe, variant): the first of each (a second is tampering).

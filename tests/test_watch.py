@@ -78,6 +78,8 @@ def test_watch_command_regrades_on_save_and_exits_0_on_ctrl_c(tmp_path):
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
                      daemon=True).start()
+    errors: list[str] = []   # read as it comes: a full stderr pipe would block the grader
+    threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()
 
     def wait_for(text, seconds=60.0):
         seen = []
@@ -92,7 +94,7 @@ def test_watch_command_regrades_on_save_and_exits_0_on_ctrl_c(tmp_path):
             seen.append(line)
             if text in line:
                 return "".join(seen)
-        raise AssertionError(f"no {text!r} in output:\n{''.join(seen)}\n{process.stderr.read()}")
+        raise AssertionError(f"no {text!r} in output:\n{''.join(seen)}\n{''.join(errors)}")
 
     try:
         first = wait_for("Watching")
@@ -101,7 +103,7 @@ def test_watch_command_regrades_on_save_and_exits_0_on_ctrl_c(tmp_path):
         second = wait_for("Watching")
         assert "graded" in second and "All exercises complete" in second
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=30) == 0, "".join(errors)
     finally:
         if process.poll() is None:
             process.kill()

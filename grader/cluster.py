@@ -124,8 +124,30 @@ def connect(address: str, jobs: int = 1):
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1,
                                processes=True, host="127.0.0.1", dashboard_address=None)
         return Client(cluster)
+    _reachable(address)
     try:
         return Client(address, timeout="20s")
+    except OSError as exc:
+        raise ClusterUnavailable(f"--cluster {address}: cannot reach the scheduler ({exc})") \
+            from None
+
+
+def _reachable(address: str, seconds: float = 5.0) -> None:
+    """Refuse at once a TCP scheduler nothing listens at (Dask itself retries for 20 s)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return   # tls://, a scheduler file...: Dask's own connect says what is wrong
+    try:
+        where = urlsplit(address)
+        host, port = where.hostname, where.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise ClusterUnavailable(f"--cluster {address}: give it as tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
     except OSError as exc:
         raise ClusterUnavailable(f"--cluster {address}: cannot reach the scheduler ({exc})") \
             from None

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
+from grader import stubs
 from grader.exercise import Exercise, Verdict
 from grader.i18n import render
 from grader.integrity import KIT_ROOT, check_files, hidden_paths, links_checked, \
@@ -72,8 +73,10 @@ class Grader:
             [*Path(__file__).resolve().parent.rglob("*.py"), *check_files(exercises)],
             [s.code + "".join(code for _, code in s.cells)
              for s in self.reference_submission.sources])
-        self._stubs = frozenset(s.code for s in load_paths([EXERCISES_DIR], "stubs").sources
-                                if s.kind == "module")
+        # The pristine stubs, in every language (not exercises/, where a student works).
+        self._stubs = frozenset(
+            s.code for lang in stubs.languages()
+            for s in load_paths([stubs.STUBS_DIR / lang], "stubs").sources if s.kind == "module")
         self._tmp = tempfile.mkdtemp(prefix="grader-")
         self.schedule = Scheduler(options, self.exercises, self.sandbox,
                                   self.reference_submission, solutions_dir,

@@ -12,6 +12,7 @@ from nbformat import v4
 from conftest import EXERCISES, SOLUTIONS, exercise_result, run_cli, solution_source
 from grader.loaders import load_paths, read_notebook_cells, strip_magics, top_level_names
 from grader.notebook import build_notebook, split_stub, stub_files
+from grader.stubs import stub_path
 
 COURSE = [p.stem for p in stub_files(EXERCISES)]
 E01 = "e01_numpy_grads"
@@ -307,9 +308,12 @@ def test_a_cell_error_is_told_where_it_matters(grader, tmp_path):
     assert not e02_result.full_marks and "code cell 2" not in e02_result.summary
 
 
-def test_untouched_stubs_beside_a_finished_notebook_give_way_to_it(grader, tmp_path):
-    """Students hand in the stub files they never touched with the notebook they worked in."""
-    (tmp_path / f"{E01}.py").write_text((EXERCISES / f"{E01}.py").read_text())
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_untouched_stubs_beside_a_finished_notebook_give_way_to_it(grader, tmp_path, lang):
+    """Students hand in the stub files they never touched with the notebook they worked in
+    (the kit's pristine stubs in any language, whatever exercises/ holds now)."""
+    (tmp_path / f"{E01}.py").write_text(stub_path(E01, lang).read_text(encoding="utf-8"),
+                                        encoding="utf-8")
     write_notebook(tmp_path / "work.ipynb", [v4.new_code_cell(solution_source(E01))])
     report = grader.grade(load_paths([tmp_path], "both"))
     assert exercise_result(report, E01).full_marks

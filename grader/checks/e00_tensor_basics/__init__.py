@@ -13,7 +13,7 @@ PROBE PLAN (every input drawn from the grader's seed; no function here has defau
 - stack_columns: K seeded columns of length N != K.
 - positive_rows: rows of multiples of 1/1024 (exact sums) with rows summing to exactly 0,
   to just under and just over 0 (+-1/8, +-1/1024), and more; and a batch with no positive row at all
-  ((0, D) back).
+  ((0, D) back), then with exactly one ((1, D) back, not the row alone).
 - numpy_view / tensor_view: float32 and float64, a marker written on each side.
 Tolerances: every value here is a copy, a permutation or a selection of the input, or
 the generator's own draws, so results are compared exactly (measured difference between

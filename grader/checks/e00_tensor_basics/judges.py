@@ -108,7 +108,14 @@ def positive_rows_values(ctx) -> Verdict:
 
 
 def positive_rows_none(ctx) -> Verdict:
-    return _value_check(ctx, "positive_rows(x) (no row sums to more than 0)")
+    """The edge cases: no row sums to more than 0, then exactly one does."""
+    verdict = _value_check(ctx, "positive_rows(x) (no row sums to more than 0)")
+    if not verdict.passed or "one" not in ctx.ref:
+        return verdict
+    label = "positive_rows(x) (one row sums to more than 0)"
+    got = ctx.out.get("one")
+    problems = _tensor_or_problem(label, got) or _exact(label, got, ctx.ref["one"])
+    return failed(*problems) if problems else passed()
 
 
 def _shares(ctx, flags: tuple[str, str], sides: tuple[str, str], label_of: str) -> Verdict:

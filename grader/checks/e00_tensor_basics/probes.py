@@ -89,7 +89,12 @@ def rows(sub, inputs):
 
 def rows_none(sub, inputs):
     x = -np.abs(np.asarray(inputs["rows"])) - 1.0          # every row sums to less than 0
-    return {"value": _copy(sub.positive_rows(_tensor(x)))}
+    found = {"value": _copy(sub.positive_rows(_tensor(x)))}
+    # one row only sums to more than 0: still (1, D) back (an index squeezed to a scalar
+    # returned the row alone, shape (D,), red team round 4)
+    x[len(x) // 2] = -x[len(x) // 2]
+    found["one"] = _copy(sub.positive_rows(_tensor(x)))
+    return found
 
 
 def _first_and_last(shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:

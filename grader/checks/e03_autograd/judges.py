@@ -22,6 +22,14 @@ def train_losses(ctx: JudgeContext) -> Verdict:
 def gradients_by_autograd(ctx: JudgeContext) -> Verdict:
     """The exercise is autograd: right gradients written out by hand earn this check nothing."""
     if ctx.out.get("calls"):
+        reached = {tuple(shape) for shape in ctx.out.get("reached", ()) or ()}
+        # either orientation: nn.Linear holds a weight as (out, in), w1.T (correct too)
+        missed = [name for name in ("w1", "w2") if "reached" in ctx.out
+                  and not {tuple(ctx.inputs[name].shape),
+                           tuple(ctx.inputs[name].shape[::-1])} & reached]
+        if missed:   # a backward pass on something else, the gradients by hand
+            return failed(t("backward_misses_weights", name="autograd_two_layer_grads",
+                            weights=", ".join(missed)), misconception="gradients_by_hand")
         return passed()
     return failed(t("no_backward_pass", name="autograd_two_layer_grads"),
                   misconception="gradients_by_hand")

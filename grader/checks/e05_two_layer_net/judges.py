@@ -67,7 +67,9 @@ def forward_output(ctx):
         # one row in, one row out: (1, D_out), not squeezed away; and other rows of the same
         # shape give their own outputs (nothing kept from an earlier call)
         problems = output_problems("forward(x[:1])", ctx.out.get("one"), expected[:1]) or \
-            output_problems("forward(x.flip(0))", ctx.out.get("other"), expected[::-1])
+            output_problems("forward(x.flip(0))", ctx.out.get("other"), expected[::-1]) or \
+            output_problems("forward(x) after x.copy_(x.flip(0))", ctx.out.get("rewritten"),
+                            expected[::-1])
         return failed(t("forward_wrong"), *problems) if problems else passed()
     return failed(t("forward_wrong"), *problems, misconception=_forward_misconception(ctx))
 

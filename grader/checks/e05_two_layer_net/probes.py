@@ -42,5 +42,12 @@ def _forward_twice_and_backward(sub, inputs, prefix):
     other = model(x.flip(0)).detach().clone()
     if isinstance(out, torch.Tensor) and out.requires_grad and out.shape == (n, d_out):
         (out * torch.tensor(inputs[prefix + "upstream"], dtype=torch.float32)).sum().backward()
-    return {"load": load, "out": out, "again": again, "one": one, "other": other,
-            "grads": gradients(model, EXPECTED)}
+    found = {"load": load, "out": out, "again": again, "one": one, "other": other,
+             "grads": gradients(model, EXPECTED)}
+    if not prefix:
+        # the same tensor (same data_ptr and shape) rewritten in place with other rows: an
+        # output kept by the tensor's address shows (red team round 4)
+        with torch.no_grad():
+            x.copy_(x.flip(0))
+        found["rewritten"] = model(x).detach().clone()
+    return found

@@ -119,12 +119,33 @@ class _CountingEngine:
     autograd (loss.backward(), torch.autograd.grad / backward, torch.func, a name imported
     before the probe started, `from torch.autograd import grad`) ends in its run_backward."""
 
-    def __init__(self, engine: Any, calls: list) -> None:
+    def __init__(self, engine: Any, calls: list, reached: set | None = None) -> None:
         self._engine, self._calls = engine, calls
+        self._reached = reached if reached is not None else set()
 
     def run_backward(self, *args: Any, **kwargs: Any) -> Any:
         self._calls.append("run_backward")
+        if args:
+            self._reached |= _leaf_shapes(args[0])
         return self._engine.run_backward(*args, **kwargs)
+
+
+def _leaf_shapes(roots: Any, limit: int = 10_000) -> set[tuple[int, ...]]:
+    """The shapes of the leaves a backward pass from `roots` reaches: a pass run on a
+    throwaway tensor beside gradients written by hand reaches no weight (red team round 4)."""
+    roots = roots if isinstance(roots, (tuple, list)) else (roots,)
+    stack = [getattr(r, "grad_fn", None) or getattr(r, "node", None) for r in roots]
+    shapes, seen = set(), set()
+    while stack and len(seen) < limit:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        variable = getattr(node, "variable", None)
+        if isinstance(variable, torch.Tensor):
+            shapes.add(tuple(variable.shape))
+        stack.extend(following for following, _ in getattr(node, "next_functions", ()))
+    return shapes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
@@ -147,7 +168,8 @@ def autograd_use(fn: Callable, make_args: Callable[[], list], also_no_grad: bool
                  ) -> dict[str, Any]:
     """Call fn normally, then (also_no_grad) under torch.no_grad(), counting autograd's
     backward passes and its forward-mode entries: e02 wants none, e03 at least one."""
-    calls = []
+    calls: list = []
+    reached: set = set()
     saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
     engine = getattr(Variable, "_execution_engine", None)
     forward_mode = [(owner, name, getattr(owner, name)) for owner, name in _forward_mode_entries()]
@@ -163,7 +185,7 @@ def autograd_use(fn: Callable, make_args: Callable[[], list], also_no_grad: bool
         torch.autograd.backward = counted(saved[1])
         torch.autograd.grad = counted(saved[2])
         if engine is not None:
-            Variable._execution_engine = _CountingEngine(engine, calls)
+            Variable._execution_engine = _CountingEngine(engine, calls, reached)
         for owner, name, original in forward_mode:
             setattr(owner, name, counted(original))
         try:
@@ -181,7 +203,8 @@ def autograd_use(fn: Callable, make_args: Callable[[], list], also_no_grad: bool
 
     run(no_grad=False)
     if not also_no_grad:
-        return {"calls": len(calls), "no_grad_error": None}
+        return {"calls": len(calls), "no_grad_error": None,
+                "reached": sorted(list(shape) for shape in reached)}
     try:
         run(no_grad=True)
     except Exception as exc:  # noqa: BLE001 - the failure is the finding

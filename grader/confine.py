@@ -27,6 +27,9 @@ import sys
 from dataclasses import dataclass
 from typing import Iterable
 
+# ENVIRONMENT_KEPT: the spawn backend's pool imports it from here
+from grader.inherited_env import ENVIRONMENT_KEPT, minimal_environment  # noqa: F401
+
 _SYS_LANDLOCK_CREATE_RULESET = 444   # the same number on every architecture (new syscalls)
 _SYS_LANDLOCK_ADD_RULE = 445
 _SYS_LANDLOCK_RESTRICT_SELF = 446
@@ -363,19 +366,6 @@ def available() -> dict[str, str]:
             "network": network,
             "pids": "isolated" if abi >= 6 else ("no-ptrace" if abi >= 1 else "open"),
             "landlock_abi": str(abi)}
-
-
-#: What a worker keeps of the grader's environment (the rest may hold a CI's tokens, which
-#: a submission could print into its feedback): names, and prefixes ending with "_".
-ENVIRONMENT_KEPT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM",
-                    "VIRTUAL_ENV", "LD_LIBRARY_PATH", "NO_COLOR", "LC_", "PYTHON", "OMP_",
-                    "MKL_", "OPENBLAS_", "KMP_", "CUDA_", "NVIDIA_", "TORCH_", "GRADER_")
-
-
-def minimal_environment() -> None:
-    for name in list(os.environ):
-        if not name.startswith(ENVIRONMENT_KEPT):
-            del os.environ[name]
 
 
 def confine(plan: Plan, scratch: str, expected: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ gradebooks of learning management systems: canvas, moodle (`grader.reporters.lms
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -20,6 +19,7 @@ from grader.reporters.html import render_html
 from grader.reporters.junit import render_junit
 from grader.reporters.lms import render_canvas, render_csv, render_moodle
 from grader.reporters.markdown import render_markdown
+from grader.reporters._text import json_text
 from grader.reporters.summary import class_summary
 from grader.reporters.terminal import render_terminal
 
@@ -62,10 +62,10 @@ def render_json(reports: Sequence[Report], settings: ReportSettings) -> str:
                       "summary": class_summary(reports, settings.exercise_names)}
         if sandbox:
             data["sandbox"] = sandbox
-        return json.dumps(data, ensure_ascii=False, indent=1)
+        return json_text(data)
     data = reports[0].to_json()
     data.pop("id", None)
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json_text(data)
 
 
 @hookimpl(trylast=True)

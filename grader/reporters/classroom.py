@@ -18,11 +18,10 @@ A batch gives {"submissions": [{"id": ..., ...}]}.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Sequence
 
 from grader.model import CheckResult, ExerciseResult, Report
-from grader.reporters._text import clean
+from grader.reporters._text import clean, json_text
 
 if TYPE_CHECKING:
     from grader.reporters import ReportSettings
@@ -63,4 +62,4 @@ def render_classroom(reports: Sequence[Report], settings: ReportSettings) -> str
         data: Any = {"submissions": [{"id": r.id, **result(r)} for r in reports]}
     else:
         data = result(reports[0])
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json_text(data)

@@ -24,12 +24,11 @@ A batch (never made by Gradescope itself) gives {"submissions": [{"id": ..., ...
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any, Sequence
 
 from grader.model import CheckResult, ExerciseResult, Report
-from grader.reporters._text import clean
+from grader.reporters._text import clean, json_text
 from grader.reporters.status import submission_status
 
 if TYPE_CHECKING:
@@ -119,4 +118,4 @@ def render_gradescope(reports: Sequence[Report], settings: ReportSettings) -> st
         data: Any = {"submissions": [{"id": r.id, **results(r, visibility)} for r in reports]}
     else:
         data = results(reports[0], visibility, settings.elapsed)
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json_text(data)

@@ -55,7 +55,7 @@ class Progress:
 
     def graded(self, report: Report) -> None:
         self.done += 1
-        name = clean(report.id or "")
+        name = " ".join(clean(report.id or "").split())  # one line: a name may hold "\n"
         if self.bar is None:
             print(f"[{self.done}/{self.total}] graded {name}: "
                   f"{_score(report.score)}/{_score(report.max_score)}",

@@ -67,8 +67,11 @@ class ReferenceCache:
     def load(self, seed: int, exercise: str, job: Job) -> Outcome | None:
         if not self.enabled:
             return None
+        path = self._path(seed, exercise)
         try:
-            data = json.loads(self._path(seed, exercise).read_text())
+            if not (_private(path.parent) and _private(path)):
+                return None
+            data = json.loads(path.read_text())
             if not isinstance(data["frames"], list):
                 return None
             frames = [decode_frame(frame) for frame in data["frames"]]
@@ -86,9 +89,24 @@ class ReferenceCache:
         path = self._path(seed, exercise)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not _private(path.parent):
+                return
             handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(handle, "w") as file:
                 json.dump({"frames": frames}, file, separators=(",", ":"))
             os.replace(temporary, path)
         except OSError:
             pass  # a read-only home: no cache, no harm
+
+
+def _private(path: Path) -> bool:
+    """Whether only this user can have written `path`: its owner, and writable by no one
+    else. A reference file is trusted as the answer key, and its name can be worked out
+    from the kit: a cache folder others may write in (GRADER_CACHE_DIR=/tmp/..., a course
+    folder shared with students) let a student plant their own outputs as the reference
+    (their wrong answers passed, a classmate's right ones failed). Such a folder is not
+    used. Raises OSError where `path` cannot be looked at."""
+    if not hasattr(os, "getuid"):   # Windows: the folder's ACL is the user's concern
+        return True
+    status = path.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022

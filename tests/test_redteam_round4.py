@@ -5,7 +5,8 @@ keep full marks).
 
 Defects found: an e05 forward cached by the input's address (x.data_ptr() and shape: the
 flip probe makes a new tensor, so a stale output came back only for the same tensor
-rewritten in place); e03 gradients written by hand beside a throwaway backward pass (or
+rewritten in place; keyed by x's version too, only once the weights change in place); an
+e04 backward with a threshold of 1e-8 (the large inputs' values near 0 started at 1e-6); e03 gradients written by hand beside a throwaway backward pass (or
 autograd for w2 alone) passed gradients_by_autograd, which only counted backward passes;
 an e00 positive_rows through nonzero().squeeze() returned a single kept row as shape (D,)
 (no probe had exactly one positive row).
@@ -69,6 +70,8 @@ BUGS = {
     # a real bug: one kept row comes back as shape (D,)
     E00: changed(E00, "return x[x.sum(dim=1) > 0]",
                  "return x[(x.sum(dim=1) > 0).nonzero().squeeze()]"),
+    # a threshold of 1e-8 in backward: no probe value lay between 0 and 1e-6
+    E04: changed(E04, "        grad_input[input < 0] = 0", "        grad_input[input < 1e-8] = 0"),
 }
 
 #: (exercise, the check that must fail, a phrase its feedback must hold, misconception)
@@ -77,6 +80,7 @@ WHERE = {
     "throwaway_backward_hand_grads": (E03, "gradients_by_autograd", "w1, w2",
                                       "gradients_by_hand"),
     "one_positive_row_squeezed": (E00, "positive_rows_none", "expected shape (1,", None),
+    "backward_threshold_1e_8": (E04, "large_inputs", "within 1e-12 to 1e-2 of 0", None),
 }
 
 
@@ -98,6 +102,21 @@ def test_round4_bugs_lose_marks_where_they_show(bug_results, name):
     assert phrase in failed[check].feedback, failed[check].feedback
     if misconception is not None:
         assert failed[check].misconception == misconception, failed[check].feedback
+
+
+def test_forward_cached_by_address_and_version_loses_forward_output(grade):
+    """Keyed by x's data_ptr, version and shape, the cache misses a rewritten x but keeps
+    its output when the weights change in place (as an optimizer step changes them)."""
+    source = changed(E05, "    def forward(self, x):\n        return self.linear2(torch.relu(self.linear1(x)))",
+                     "    def forward(self, x):\n"
+                     "        key = (x.data_ptr(), x._version, tuple(x.shape))\n"
+                     "        cache = self.__dict__.setdefault('_c', {})\n"
+                     "        if key not in cache:\n"
+                     "            cache[key] = self.linear2(torch.relu(self.linear1(x)))\n"
+                     "        return cache[key]")
+    result = exercise_result(grade({f"{E05}.py": source}), E05)
+    assert set(failing(result)) == {"forward_output"}
+    assert "p.mul_(-0.5)" in failing(result)["forward_output"].feedback
 
 
 def test_autograd_for_w2_alone_names_w1(grade):

@@ -11,8 +11,8 @@ MyReLU.apply and my_relu take no default argument to leave out):
   h = x @ w1, N=64 x H=100) in float32 (rows drawn in 65..140, 100..260 columns, never
   a power of two) and at an odd size in float64 (odd rows in 65..99, 100..160
   columns, never a power of two): normal values scaled by 2..8 (so values
-  beyond 6 show a ReLU6), exact zeros, and values within 1e-6..1e-2 of 0 (so a
-  threshold that is not 0 shows).
+  beyond 6 show a ReLU6), exact zeros, and values within 1e-12..1e-2 of 0 (so a
+  threshold that is not 0 shows, 1e-8 included).
 
 Tolerance: ReLU and its gradient only select values, so every correct answer is exact
 in the precision it computes in; float32 arithmetic inside (allowed, also on a float64

@@ -34,5 +34,10 @@ def make_inputs(seed: int) -> dict[str, np.ndarray]:
             return {**small, **prefixed(LARGE, big)}
 
 
+#: After the forward probe's calls every parameter is multiplied by this in place (the
+#: hidden units' signs flip: another output), and forward runs again on the same x.
+REWEIGHT = -0.5
+
+
 def weights_of(inputs, prefix: str = "") -> dict[str, np.ndarray]:
     return {k: inputs[prefix + k] for k in EXPECTED}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.checks.e05_two_layer_net.inputs import D_IN, D_OUT, EXPECTED, H, STEPS, weights_of
+from grader.checks.e05_two_layer_net.inputs import (D_IN, D_OUT, EXPECTED, H, REWEIGHT, STEPS,
+                                                     weights_of)
 from grader.checks.modules.inputs import LARGE, sizes_of
 from grader.checks.modules.judges import (MODULE_RTOL, chain, load_misconception,
                                           load_problems, matches, missing_grads,
@@ -48,6 +49,12 @@ def _expected(inputs, steps=STEPS):
     return chain(inputs["x"], steps, weights_of(inputs), inputs["upstream"])
 
 
+def _reweighted(inputs):
+    """The output on x.flip(0) once every weight is multiplied by REWEIGHT."""
+    weights = {k: v * REWEIGHT for k, v in weights_of(inputs).items()}
+    return chain(inputs["x"][::-1], STEPS, weights)[0]
+
+
 def _loaded_or_failure(ctx):
     """A failed verdict when the grader's weights did not go into the model, else None."""
     load = ctx.out.get("load") if isinstance(ctx.out, dict) else None
@@ -69,7 +76,9 @@ def forward_output(ctx):
         problems = output_problems("forward(x[:1])", ctx.out.get("one"), expected[:1]) or \
             output_problems("forward(x.flip(0))", ctx.out.get("other"), expected[::-1]) or \
             output_problems("forward(x) after x.copy_(x.flip(0))", ctx.out.get("rewritten"),
-                            expected[::-1])
+                            expected[::-1]) or \
+            output_problems(f"forward(x) after every parameter p.mul_({REWEIGHT})",
+                            ctx.out.get("reweighted"), _reweighted(ctx.inputs))
         return failed(t("forward_wrong"), *problems) if problems else passed()
     return failed(t("forward_wrong"), *problems, misconception=_forward_misconception(ctx))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from grader.checks.e05_two_layer_net.inputs import D_IN, D_OUT, EXPECTED, H, weights_of
+from grader.checks.e05_two_layer_net.inputs import (D_IN, D_OUT, EXPECTED, H, REWEIGHT,
+                                                     weights_of)
 from grader.checks.modules.inputs import LARGE, sizes_of
 from grader.checks.modules.probes import describe_parameters, gradients, load_weights
 
@@ -50,4 +51,10 @@ def _forward_twice_and_backward(sub, inputs, prefix):
         with torch.no_grad():
             x.copy_(x.flip(0))
         found["rewritten"] = model(x).detach().clone()
+        # then the weights changed in place (as an optimizer step does), x left alone: an
+        # output kept by x's address and version shows
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.mul_(REWEIGHT)
+        found["reweighted"] = model(x).detach().clone()
     return found

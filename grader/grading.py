@@ -25,7 +25,7 @@ from grader.model import Report
 from grader.options import DEFAULT_SEED, Options
 from grader.outcome_texts import cell_error_text
 from grader.printed import notebook_output_once
-from grader.protocol import LoadedFrame
+from grader.protocol import LoadedFrame, ViolationFrame
 from grader.refcache import ReferenceCache
 from grader.sandbox import Outcome, Sandbox
 from grader.sandbox.spawn import SpawnSandbox
@@ -134,12 +134,14 @@ class Grader:
             if run is not None:
                 outcomes[name] = through_notebook(outcomes.get(name), run)
         options = replace(self.options, seed=finished.seed)
+        seen = [f for o in outcomes.values() if o for f in o.frames  # every worker's
+                if isinstance(f, ViolationFrame)]
         for exercise in exercises:
             reference = self.schedule.reference.get((finished.seed, exercise.name))
             judged = judge_exercise(exercise, sources[exercise.name],
                                     outcomes.get(exercise.name), reference, options,
                                     self.schedule.inputs_of(exercise, finished.seed),
-                                    [e.name for e in self.exercises])
+                                    [e.name for e in self.exercises], seen)
             results.append(judged)
             outcome = outcomes.get(exercise.name)
             if outcome is not None:

@@ -42,13 +42,27 @@ def _is_reference_module(name: str, roots: Sequence[str] = REFERENCE_MODULES) ->
     return any(name == root or name.startswith(root + ".") for root in roots)
 
 
+def _named(what: str, course: Sequence[str]) -> list[str]:
+    kind, _, target = what.partition(" ")
+    parts = [Path(target).name.split(".")[0]] if kind in ("open", "write", "child") \
+        else target.split(".")
+    return [part for part in parts if part in course]
+
+
 def concerns(what: str, exercise: str, course: Sequence[str]) -> bool:
     """Whether using a reference file or module (a violation's "what") voids `exercise`:
     the reference of one exercise voids that one only; anything else voids them all."""
-    kind, _, target = what.partition(" ")
-    parts = [Path(target).name.split(".")[0]] if kind == "open" else target.split(".")
-    named = [part for part in parts if part in course]
+    named = _named(what, course)
     return not named or exercise in named
+
+
+def names(what: str, exercise: str, course: Sequence[str]) -> bool:
+    """Whether a violation read `exercise`'s own reference: wherever the submission
+    reached for it (another exercise's worker may hand it on), it voids that exercise.
+    A file opened for writing only gave nothing to hand on ("write PATH"); a child
+    process named in its arguments may have read or written it ("child PATH"): those
+    void only the exercise of the worker that did it (or all, where they name none)."""
+    return what.startswith(("open ", "import ")) and exercise in _named(what, course)
 
 
 def imports_reference(source: Source,

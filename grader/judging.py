@@ -58,8 +58,9 @@ def kind_of(value: Any) -> Text:
         return t("kind_ndarray", dtype=str(value.dtype), shape=tuple(value.shape))
     if isinstance(value, np.generic):
         return t("kind_npscalar", dtype=str(value.dtype))
-    if isinstance(value, Opaque):
-        return t("kind_object", type=value.type_name)
+    if isinstance(value, Opaque):   # a class's name is the submission's to choose
+        name = value.type_name if len(value.type_name) <= 80 else value.type_name[:79] + "…"
+        return t("kind_object", type=name)
     if value is None:
         return t("kind_none")
     if isinstance(value, tuple):

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 
 from grader.exercise import Check, Exercise, JudgeContext, Text, t
 from grader.i18n import DEFAULT_LANG, Catalogue, core, render_lines, shared
-from grader.integrity import concerns
+from grader.integrity import concerns, names
 from grader.code_facts import code_facts, top_level_names
 from grader.loaders import Source
 from grader.model import CheckResult, ExerciseResult
@@ -68,8 +68,12 @@ def _repeated_frame(outcome: Outcome) -> str:
 def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome | None,
                    reference: Outcome | None, options: Options,
                    inputs: dict[str, Any] | None = None,
-                   course: Sequence[str] = ()) -> ExerciseResult:
-    """Turn one worker's raw outputs into check results, points and feedback."""
+                   course: Sequence[str] = (),
+                   elsewhere: Sequence[ViolationFrame] = ()) -> ExerciseResult:
+    """Turn one worker's raw outputs into check results, points and feedback. `elsewhere`:
+    the violations the submission's other workers saw (one that names this exercise's
+    reference voids it: without Landlock, e02's worker read e01's solution and wrote it
+    where e01's worker took it, and e01 got full marks)."""
     lang = options.lang
     catalogs = [exercise.catalogue]
     title = exercise.title_in(lang)
@@ -78,7 +82,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
                misconception: str | None = None) -> CheckResult:
         score = round(check.points * fraction, 6) if status == "passed" or fraction else 0.0
         return CheckResult(check.name, status, score, check.points,
-                           render_lines(lines, lang, catalogs), misconception)
+                           _capped(render_lines(lines, lang, catalogs)), misconception)
 
     ref_loaded, ref_probes = _frames(reference)
     # GPU checks the reference skipped here stay skipped whatever happened to the rest:
@@ -90,7 +94,8 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
         checks = tuple(result(c, "skipped", [t("no_cuda")]) if c.name in no_cuda_here
                        else result(c, status, [line]) for c in exercise.checks)
         return ExerciseResult(exercise.name, title, checks,
-                              summary=render_lines([summary or line], lang, catalogs),
+                              summary=_capped(render_lines([summary or line], lang,
+                                                           catalogs)),
                               hint=_hint(exercise, options, failed=True, source=source),
                               output=outcome.output if outcome else "")
 
@@ -110,6 +115,7 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
     assert outcome is not None
     violations = [f for f in outcome.frames if isinstance(f, ViolationFrame)
                   and concerns(f.what, exercise.name, course)]
+    violations += [f for f in elsewhere if names(f.what, exercise.name, course)]
     if violations:
         return everything("failed", t("violation", what=short(violations[0].what)))
     tampered = outcome.bad_channel or _repeated_frame(outcome)
@@ -207,9 +213,21 @@ def judge_exercise(exercise: Exercise, source: Source | None, outcome: Outcome |
             if missing or _cell_defines(source, error.cell) & set(exercise.names):
                 summary_lines.append(cell_error_text(error, outcome))
     return ExerciseResult(exercise.name, title, done,
-                          summary=render_lines(summary_lines, lang, catalogs),
+                          summary=_capped(render_lines(summary_lines, lang, catalogs)),
                           hint=_hint(exercise, options, failed=failed_any, source=source),
                           output=outcome.output)
+
+
+#: The longest feedback of one check. A submission names much of what it is told (a
+#: class's __name__, an exception's text, a Skip's reason, a missing name): a 5 MB class
+#: name made 5 MB of feedback per check, in every report format.
+MAX_FEEDBACK_CHARS = 4000
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_FEEDBACK_CHARS:
+        return text
+    return text[:MAX_FEEDBACK_CHARS - 1] + "…"
 
 
 def _brief(line: Text | str, catalogs: Sequence[Catalogue]) -> Text | str:

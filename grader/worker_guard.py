@@ -61,8 +61,12 @@ def install_guard(forbidden: Sequence[str], send: Callable[[Frame], None]) -> No
                 what = f"import {args[0]}"
         elif event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.fsdecode(args[0])
-            if reference_file(path):
-                what = f"open {path}"
+            if reference_file(path):   # "write": opened for writing only (nothing read)
+                mode, flags = (list(args[1:3]) + [None, None])[:2]
+                writes = (isinstance(mode, str) and not set("r+") & set(mode)) or (
+                    mode is None and isinstance(flags, int)
+                    and flags & os.O_ACCMODE == os.O_WRONLY)
+                what = f"{'write' if writes else 'open'} {path}"
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn"):
             # a child process (cat, cp) reading a reference file: its arguments name it
             words = [a for a in args if isinstance(a, (str, bytes, os.PathLike))]
@@ -72,7 +76,7 @@ def install_guard(forbidden: Sequence[str], send: Callable[[Frame], None]) -> No
             for word in words:
                 for token in os.fsdecode(word).split():
                     if "solutions" in token and reference_file(token.strip("'\"")):
-                        what = f"open {token}"
+                        what = f"child {token}"   # read or written: it cannot tell
         if what is None or what in reported:
             return
         # Told at once, before any of it is read; not refused, so that a course notebook

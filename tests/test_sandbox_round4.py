@@ -196,6 +196,13 @@ ENTRIES: dict[str, dict[str, str]] = {
         raise _B('not an Exception')
         """)},
     "decoder_bombs": {f"{E01}.py": DECODER_BOMBS},
+    "huge_type_name": {f"{E01}.py": returning(grad_w1="_T()", prelude="""
+        _T = type("\\x1b[2J" + "A" * 5_000_000, (), {})
+        """)},
+    "huge_skip_reason": {f"{E01}.py": around("""
+        from grader.exercise import Skip
+        raise Skip("\\x1b[2J" + "B" * 5_000_000)
+        """)},
     "nb_deep_json": {"course.ipynb": "[" * 200000 + "]" * 200000},
     "nb_prints_cell_marks": {"course.ipynb": notebook(
         good(), "print('\\x00torchkit cell 999999999999999999999\\x00\\nstolen\\n"
@@ -315,6 +322,16 @@ def test_hostile_values_and_exceptions_get_a_clear_verdict_and_no_marks(batch, n
     assert phrase in feedback(report)
 
 
+@pytest.mark.parametrize("name", ["huge_type_name", "huge_skip_reason"])
+def test_text_a_submission_chooses_is_cut_in_its_feedback(batch, name):
+    """A 5 MB class name (or Skip reason) made 5 MB of feedback per check."""
+    reports, raw, _, _ = batch
+    checks = exercise(reports[name])["checks"]
+    assert any(c["status"] != "passed" for c in checks)
+    assert all(len(c["feedback"]) <= 4000 for c in checks)
+    assert len(raw) < 4_000_000
+
+
 def test_a_float_subclass_that_lies_is_judged_by_its_value(batch):
     reports, _, _, _ = batch
     checks = {c["name"]: c["status"] for c in exercise(reports["float_subclass_lies"])["checks"]}
@@ -373,3 +390,34 @@ def test_code_is_parsed_once_and_import_calls_are_still_found():
     assert imported_modules("if True:\n    try:\n        import solutions.e01_numpy_grads\n"
                             "    except Exception:\n        pass\n") \
         == ("solutions.e01_numpy_grads",)
+
+
+def test_a_reference_handed_on_by_another_exercises_worker_voids_its_exercise(tmp_path):
+    """Without Landlock the guard still sees reads of the references: e02's worker read
+    e01's solution and left it where e01's worker took it; the read was only weighed
+    against e02 (it names e01), and e01 got full marks."""
+    drop = tmp_path / "handed_on.py"
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / f"{E01}.py").write_text(textwrap.dedent(f"""
+        import os, time
+        for _ in range(80):
+            if os.path.exists({str(drop)!r}):
+                break
+            time.sleep(0.1)
+        exec(open({str(drop)!r}).read())
+        """))
+    (folder / f"{E02}.py").write_text(textwrap.dedent(f"""
+        import os
+        with open({str(drop) + ".tmp"!r}, "w") as _out:
+            _out.write(open({str(ROOT / "solutions" / f"{E01}.py")!r}).read())
+        os.replace({str(drop) + ".tmp"!r}, {str(drop)!r})
+        """) + solution_source(E02))
+    done = run_cli(str(folder), "--only", E01, "--only", E02, "--jobs", "2", "--format",
+                   "json", env={"GRADER_SANDBOX_OFF": "filesystem"})
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert drop.exists()
+    assert exercise(report, E01)["score"] == 0
+    assert "reference solutions" in feedback(report, E01)
+    assert exercise(report, E02)["score"] == 10

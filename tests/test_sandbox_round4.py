@@ -421,3 +421,21 @@ def test_a_reference_handed_on_by_another_exercises_worker_voids_its_exercise(tm
     assert exercise(report, E01)["score"] == 0
     assert "reference solutions" in feedback(report, E01)
     assert exercise(report, E02)["score"] == 10
+
+
+def test_a_students_own_module_named_solutions_is_not_copying(tmp_path):
+    """A helper file of the student's own called solutions.py is theirs to import; the
+    kit's solutions stay out of reach (a module of theirs shadows the kit's package)."""
+    (tmp_path / "solutions.py").write_text(
+        "import torch\n\n\ndef relu_mask(x):\n    return (x > 0).to(x.dtype)\n")
+    (tmp_path / "e04_my_relu.py").write_text(
+        "from solutions import relu_mask\n" + solution_source("e04_my_relu"))
+    done = run_cli(str(tmp_path), "--only", "e04", "--format", "json")
+    e04 = json.loads(done.stdout)["exercises"][0]
+    assert e04["score"] == e04["max_score"] > 0, e04["checks"][0]["feedback"]
+    (tmp_path / "e04_my_relu.py").write_text(
+        "from solutions.e04_my_relu import MyReLU, my_relu\n")   # the kit's: still copying
+    (tmp_path / "solutions.py").unlink()
+    e04 = json.loads(run_cli(str(tmp_path), "--only", "e04", "--format", "json").stdout)
+    assert e04["exercises"][0]["score"] == 0
+    assert "reference" in e04["exercises"][0]["summary"] + e04["exercises"][0]["checks"][0]["feedback"]

@@ -17,6 +17,10 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from grader.exercise import Exercise
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -211,6 +215,21 @@ BY_NAME = {entry.name: entry for entry in COURSE}
 
 def entry(name: str) -> Entry:
     return BY_NAME[name]
+
+
+def declare(package: str, make_inputs: Callable[[int], dict]) -> Exercise:
+    """The Exercise of the checks package `package` (its `__name__`): name, title and
+    public names from its manifest entry; texts, probes and mutants from the package's
+    own `texts/`, `probes.py` and `mutants.py` (where it has one)."""
+    from grader.exercise import Exercise
+
+    folder = Path(sys.modules[package].__file__).parent
+    found = entry(package.rsplit(".", 1)[-1])
+    return Exercise(name=found.name, title={"en": found.title}, names=found.names,
+                    texts=folder / "texts", make_inputs=make_inputs,
+                    probe_module=f"{package}.probes",
+                    mutant_module=f"{package}.mutants" if (folder / "mutants.py").is_file()
+                    else None)
 
 
 # -- the generated tables ----------------------------------------------------------

@@ -56,17 +56,11 @@ def softmax(x):
 INIT = '''\
 """e10 (grader): softmax of each row, on seeded scores, some of them large."""
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e10_softmax import judges
 from grader.checks.e10_softmax.inputs import make_inputs
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e10_softmax")
-EXERCISE = Exercise(name=ENTRY.name, title={"en": ENTRY.title}, names=ENTRY.names,
-                    texts=Path(__file__).parent / "texts", make_inputs=make_inputs,
-                    probe_module=f"{__name__}.probes", mutant_module=f"{__name__}.mutants")
+EXERCISE = course.declare(__name__, make_inputs)   # name, title, texts... from the manifest
 EXERCISE.check(points=2, probe="rows")(judges.values)
 EXERCISE.check(points=1, probe="large")(judges.large_scores)
 EXERCISE.misconception("columns", checks=["values"], mutant="columns")

@@ -16,7 +16,6 @@ Tolerances: two_layer.judges.TOLERANCES for the two-layer checks; judges.POLY_RT
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable
 
 from grader import course, hookimpl
@@ -24,19 +23,9 @@ from grader.checks.e02_tensor_grads import judges
 from grader.checks.e02_tensor_grads.inputs import make_inputs
 from grader.checks.two_layer import (declare_grad_checks, declare_two_layer_misconceptions,
                                      judges as two_layer_judges)
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e02_tensor_grads")
 
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=Path(__file__).parent / "texts",
-    make_inputs=make_inputs,
-    probe_module=f"{__name__}.probes",
-    mutant_module=f"{__name__}.mutants",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 # loss 1, grad_w1 2, grad_w2 2, leaves_inputs_alone 1
 declare_grad_checks(EXERCISE, extra=two_layer_judges.tensors_only)

@@ -16,28 +16,16 @@ Tolerances: two_layer.judges.TOLERANCES (measured against this float32 reference
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e03_autograd import judges
 from grader.checks.e03_autograd.inputs import LEARNING_RATE, STEPS, make_inputs
 from grader.checks.two_layer import (declare_grad_checks, declare_two_layer_misconceptions,
                                      judges as two_layer_judges)
-from grader.exercise import Exercise
 
 __all__ = ["EXERCISE", "LEARNING_RATE", "STEPS", "grader_exercises"]
 
-ENTRY = course.entry("e03_autograd")
 
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=Path(__file__).parent / "texts",
-    make_inputs=make_inputs,
-    probe_module=f"{__name__}.probes",
-    mutant_module=f"{__name__}.mutants",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 # loss 1, grad_w1 2, grad_w2 2, leaves_inputs_alone 1
 declare_grad_checks(EXERCISE, extra=two_layer_judges.tensors_only)

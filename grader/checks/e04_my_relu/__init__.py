@@ -26,24 +26,11 @@ mutants in `mutants.py` (reference worker).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e04_my_relu import judges
 from grader.checks.e04_my_relu.inputs import make_inputs
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e04_my_relu")
-
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=Path(__file__).parent / "texts",
-    make_inputs=make_inputs,
-    probe_module="grader.checks.e04_my_relu.probes",
-    mutant_module="grader.checks.e04_my_relu.mutants",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 EXERCISE.check(points=1, probe="backward")(judges.forward_values)
 EXERCISE.check(points=2, probe="backward")(judges.backward_values)

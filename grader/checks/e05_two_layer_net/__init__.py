@@ -20,23 +20,11 @@ are named by the judges themselves (no mutant: each is told from the outputs).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e05_two_layer_net import judges
 from grader.checks.e05_two_layer_net.inputs import make_inputs
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e05_two_layer_net")
-
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=Path(__file__).parent / "texts",
-    make_inputs=make_inputs,
-    probe_module="grader.checks.e05_two_layer_net.probes",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 EXERCISE.check(points=1, probe="structure")(judges.layers_registered)
 EXERCISE.check(points=1, probe="structure")(judges.layer_shapes)

@@ -39,23 +39,11 @@ are named by the judges themselves (no mutant: each is told from the outputs).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e06_dynamic_net import judges
 from grader.checks.e06_dynamic_net.inputs import make_inputs
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e06_dynamic_net")
-
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=Path(__file__).parent / "texts",
-    make_inputs=make_inputs,
-    probe_module="grader.checks.e06_dynamic_net.probes",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 EXERCISE.check(points=1, probe="calls")(judges.shared_layers)
 EXERCISE.check(points=2, probe="calls")(judges.outputs_match_a_depth)

@@ -28,25 +28,11 @@ the reference model in grader/checks/training/.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e07_training import judges
 from grader.checks.e07_training.inputs import make_inputs
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e07_training")
-TEXTS = Path(__file__).parent / "texts"
-
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=TEXTS,
-    make_inputs=make_inputs,
-    probe_module=f"{__name__}.probes",
-    mutant_module=f"{__name__}.mutants",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 # ------------------------------------------------------------------ checks
 # (points, the probe whose output it judges, the judge: its name is the check's)

@@ -32,25 +32,12 @@ judges.py and detectors.py (grader), mutants.py (reference worker), texts/ (en, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader import course, hookimpl
 from grader.checks.e09_linear_regression import detectors, judges
 from grader.checks.e09_linear_regression.inputs import DEFAULT_GD_LR, DEFAULT_STEPS, make_inputs
-from grader.exercise import Exercise
 
-ENTRY = course.entry("e09_linear_regression")
-TEXTS = Path(__file__).parent / "texts"
 
-EXERCISE = Exercise(
-    name=ENTRY.name,
-    title={"en": ENTRY.title},
-    names=ENTRY.names,
-    texts=TEXTS,
-    make_inputs=make_inputs,
-    probe_module=f"{__name__}.probes",
-    mutant_module=f"{__name__}.mutants",
-)
+EXERCISE = course.declare(__name__, make_inputs)
 
 # ------------------------------------------------------------------ checks
 # (points, the probe whose output it judges, the judge: its name is the check's)

@@ -63,6 +63,11 @@ def names_its_level(hint: str) -> bool:
     return bool(_LABELLED.match(hint))
 
 
+def labelled(hint: str, label: str) -> str:
+    """`hint` with `label` before it, unless it names its own level ("Hint 2/3: ...")."""
+    return hint if names_its_level(hint) else f"{label}: {hint}"
+
+
 def hint_text(exercise: Exercise, lang: str, option: Any, *, failed: bool,
               folder: str | Path | None) -> str:
     """The hint a report shows for `exercise` (nothing when it did not fail)."""

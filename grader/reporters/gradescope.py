@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Sequence
 
+from grader.hints import labelled
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters._text import clean, json_text
 from grader.reporters.status import submission_status
@@ -72,7 +73,7 @@ def _output(report: Report) -> str:
                      f"{_number(exercise.score)}/{_number(exercise.max_score)}")
         if exercise.full_marks:
             continue
-        for text in (exercise.summary, exercise.hint and f"hint: {exercise.hint}"):
+        for text in (exercise.summary, exercise.hint and labelled(exercise.hint, "hint")):
             if text:
                 lines.extend("    " + line for line in text.splitlines())
         if exercise.output:

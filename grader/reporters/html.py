@@ -17,6 +17,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Sequence
 
 from grader import i18n
+from grader.hints import names_its_level
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters import svg
 from grader.reporters._text import clean
@@ -190,7 +191,8 @@ def _exercise_details(exercise: ExerciseResult, labels: dict) -> str:
                  "</thead><tbody>" + "".join(_check_row(c, exercise) for c in exercise.checks)
                  + "</tbody></table>")
     if exercise.hint:
-        parts.append(f'<p><strong>{labels["hint"]}:</strong> {_e(exercise.hint)}</p>')
+        label = "" if names_its_level(exercise.hint) else f'<strong>{labels["hint"]}:</strong> '
+        parts.append(f'<p>{label}{_e(exercise.hint)}</p>')
     if exercise.output and not exercise.full_marks:
         parts.append(f'<p>{labels["output"]}:</p><pre>{_e(exercise.output[-OUTPUT_LIMIT:])}</pre>')
     return "".join(parts) + "</details>"

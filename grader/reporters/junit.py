@@ -13,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Sequence
 
+from grader.hints import labelled
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters._text import clean
 
@@ -68,7 +69,7 @@ def _suite(parent: ET.Element, report: Report, exercise: ExerciseResult,
     for check in exercise.checks:
         _testcase(suite, name, check, exercise)
     out = [text for text in (exercise.summary,
-                             exercise.hint and f"hint: {exercise.hint}",
+                             exercise.hint and labelled(exercise.hint, "hint"),
                              exercise.output and f"your code printed:\n{exercise.output}")
            if text]
     if out:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Sequence
 
+from grader.hints import names_its_level
 from grader.model import CheckResult, ExerciseResult, Report
 from grader.reporters._text import clean
 from grader.reporters.summary import class_summary
@@ -82,7 +83,8 @@ def _details(exercise: ExerciseResult) -> list[str]:
         if feedback and group[0].status != "passed" and feedback.strip() != exercise.summary:
             lines += [_fenced(feedback), ""]
     if exercise.hint:
-        lines += [f"**Hint:** {_cell(exercise.hint)}", ""]
+        hint = _cell(exercise.hint)   # "Hint 2/3: ..." names its level: no label before it
+        lines += [hint if names_its_level(exercise.hint) else f"**Hint:** {hint}", ""]
     if exercise.output:
         lines += ["Your code printed:", "", _fenced(exercise.output[-OUTPUT_LIMIT:]), ""]
     lines += ["</details>", ""]

@@ -232,7 +232,7 @@ def every_depth_drawn(ctx):
         if key is None and all(counts[d] for d in DEPTHS):
             key = "depth_not_uniform"
         return failed(t("depth_spread", total=len(drawn), counts=shown, least=least,
-                        most=most), misconception=key)
+                        most=most), *_by_mode(calls.draw_seen), misconception=key)
     # one draw must not depend on the one before: non-overlapping pairs of passes
     seen = calls.draw_seen
     pairs = Counter((a, b) for a, b in zip(seen[0::2], seen[1::2])
@@ -245,6 +245,18 @@ def every_depth_drawn(ctx):
         return failed(t("depth_pairs", total=total, rare=shown, least=least),
                       misconception="depth_pattern")
     return passed()
+
+
+def _by_mode(seen: list) -> list:
+    """A line when the depths drawn in training mode (the first half of the passes) are
+    not those drawn in eval mode (the second half): the depth depends on model.training."""
+    half = DRAWS // 2
+    train = sorted({d for d in seen[:half] if d in DEPTHS})
+    evaluation = sorted({d for d in seen[half:] if d in DEPTHS})
+    if not train or not evaluation or train == evaluation:
+        return []
+    return [t("depths_by_mode", train=", ".join(map(str, train)),
+              eval=", ".join(map(str, evaluation)))]
 
 
 def drawn_every_call(ctx):

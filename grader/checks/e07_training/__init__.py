@@ -64,9 +64,15 @@ for _key, _checks in (
         ("no_update", TRAIN_CHECKS),
         ("loss_after_update", ("train_losses", "train_momentum")),
         ("mean_loss", TRAIN_CHECKS + ("evaluate_loss",)),
+        # the mean in one of the two alone (mean_loss, in both, is named first)
+        ("train_mean_loss", TRAIN_CHECKS),
+        ("evaluate_mean", ("evaluate_loss",)),
         ("ignores_learning_rate", TRAIN_CHECKS),
         ("momentum_lost", ("train_momentum",)),
-        ("half_sse", TRAIN_CHECKS)):
+        # with the large data too: where y has 2 columns, the mean times len(x) is half
+        # the sum as well, and only a y of 10-12 columns tells the two apart
+        ("half_sse", TRAIN_CHECKS + ("train_large",)),
+        ("mean_times_rows", TRAIN_CHECKS + ("train_large",))):
     EXERCISE.misconception(_key, checks=_checks, mutant=_key)
 EXERCISE.misconception("ignores_steps", checks=("train_losses", "train_momentum"),
                        detect=judges.length_differs)

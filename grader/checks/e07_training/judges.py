@@ -150,7 +150,10 @@ def train_defaults(ctx):
                                _moved(ctx.ref["params"], start), DEFAULT_MOVED_RTOL,
                                t("when_after_defaults"))
     if problems:
-        return failed(t("defaults_run"), *problems, t("weights_drift"), *lines)
+        unchanged = all(as_array(v) is not None and not np.any(as_array(v))
+                        for v in _moved(ctx.out["params"], start).values())
+        why = t("weights_unchanged") if unchanged else t("weights_drift")
+        return failed(t("defaults_run"), *problems, why, *lines)
     return passed()
 
 

@@ -17,7 +17,8 @@ def train(model, x, y, *, steps: int = 500, learning_rate: float = 1e-4, momentu
 
     bug: "accumulate" (never zero the gradients), "zero_before_step" (zero them between
     backward and step), "rebuild_optimizer" (a new SGD every step), "loss_after_update",
-    "mean" (MSELoss's default reduction), "fixed_lr" (learning_rate ignored, 1e-4 used).
+    "mean" (MSELoss's default reduction), "mean_times_rows" (that mean times len(x), which
+    is the sum only when y has one column), "fixed_lr" (learning_rate ignored, 1e-4 used).
     """
     device = next(model.parameters()).device
     x, y = x.to(device), y.to(device)
@@ -34,6 +35,8 @@ def train(model, x, y, *, steps: int = 500, learning_rate: float = 1e-4, momentu
         if bug == "rebuild_optimizer":
             optimizer = new_optimizer()
         loss = loss_fn(model(x), y)
+        if bug == "mean_times_rows":
+            loss = torch.nn.functional.mse_loss(model(x), y) * len(x)
         if bug != "loss_after_update":
             losses.append(loss.item())
         if bug not in ("accumulate", "zero_before_step"):
@@ -75,8 +78,17 @@ grads_accumulate = _with_bug("accumulate")
 no_update = _with_bug("zero_before_step")
 loss_after_update = _with_bug("loss_after_update")
 mean_loss = _with_bug("mean", evaluate_too=True)
+train_mean_loss = _with_bug("mean")
+mean_times_rows = _with_bug("mean_times_rows")
 ignores_learning_rate = _with_bug("fixed_lr")
 momentum_lost = _with_bug("rebuild_optimizer")
+
+
+def evaluate_mean(submitted) -> dict:
+    """evaluate with MSELoss's default reduction, the mean (train may be right)."""
+    def wrong_evaluate(model, x, y):
+        return evaluate(model, x, y, bug="mean")
+    return {"evaluate": wrong_evaluate}
 
 
 def half_sse(submitted) -> dict:

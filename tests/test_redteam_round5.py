@@ -1,0 +1,164 @@
+"""A fifth red team (round 5): 65 new submissions over e06-e09 (and four notebooks holding
+the whole course), graded on the default seed and seeds 1, 7 and 12345, their feedback read
+in English and Korean. Kept here: the ones that found a defect (each must now lose marks
+where it shows and say why) and correct variants in new styles (each must keep full marks).
+
+Defects found (all in the feedback, none in the marks):
+- e07: a loss of `.mean() * len(x)` (the mean times the rows, the sum only when y has one
+  column) was told it used "the 1/2 convention": on the small data y has 2 columns, so it
+  matched the half-sum mutant exactly. half_sse now needs the large data (10-12 columns)
+  too, and the new misconception mean_times_rows names this one.
+- e07: MSELoss's mean in train alone, or in evaluate alone, was named nothing (mean_loss
+  listed train and evaluate together, so only the mean in both was named): now
+  train_mean_loss and evaluate_mean.
+- e07: train on a copy of the model: train_defaults said "the weights drift away slowly:
+  weight decay, an L2 penalty, gradient clipping" when they had not moved at all.
+- e06: a depth that depends on the mode (0-2 in training mode, 0-3 in eval mode), or drawn
+  from a weighted list, was told the cause was "a separate coin flip for each of three
+  layers"; the text now lists the causes, and a line says which depths each mode drew.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import exercise_result, solution_source, write_submission
+from grader.loaders import load_paths
+
+E06, E07, E08, E09 = "e06_dynamic_net", "e07_training", "e08_checkpoint", "e09_linear_regression"
+
+
+def changed(exercise: str, *pairs: str) -> str:
+    """The reference of `exercise` with each (old, new) pair replaced (old must be there)."""
+    text = solution_source(exercise)
+    for old, new in zip(pairs[::2], pairs[1::2]):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def failing(result) -> dict:
+    return {c.name: c for c in result.checks if c.status not in ("passed", "skipped")}
+
+
+def assert_full_marks(result):
+    assert result.full_marks and result.max_score > 0, \
+        [(c.name, c.status, c.feedback) for c in failing(result).values()]
+
+
+LOOP6 = ("        for _ in range(random.randint(0, 3)):\n"
+         "            h = torch.relu(self.middle_linear(h))")
+TRAIN_LOSS = "        loss = loss_fn(y_pred, y)"
+
+# ====================================================================== defects found
+
+#: name -> (exercise, source, the checks that must fail, misconception on each, a phrase
+#: the first check's feedback must hold)
+BUGS = {
+    "mean_times_rows": (E07, changed(E07, TRAIN_LOSS,
+                                     "        loss = (y_pred - y).pow(2).mean() * len(x)"),
+                        {"train_losses": "mean_times_rows", "train_momentum": "mean_times_rows",
+                         "train_weights": "mean_times_rows", "train_large": "mean_times_rows",
+                         "train_defaults": None}, "expected"),
+    "mean_in_train_only": (E07, changed(E07, 'torch.nn.MSELoss(reduction="sum")',
+                                        "torch.nn.MSELoss()"),
+                           {"train_losses": "train_mean_loss", "train_momentum": "train_mean_loss",
+                            "train_weights": "train_mean_loss", "train_large": None,
+                            "train_defaults": None}, "expected"),
+    "mean_in_evaluate_only": (E07, changed(E07, 'model(x), y, reduction="sum").item()',
+                                           "model(x), y).item()"),
+                              {"evaluate_loss": "evaluate_mean"}, "with more than 64 rows"),
+    "depth_by_mode": (E06, changed(E06, "random.randint(0, 3)",
+                                   "(random.randint(0, 2) if self.training else random.randint(0, 3))"),
+                      {"every_depth_drawn": "depth_not_uniform"},
+                      "In training mode the depths drawn were 0, 1, 2; in eval mode 0, 1, 2, 3"),
+}
+
+
+@pytest.fixture(scope="module")
+def bug_results(grader, tmp_path_factory):
+    """Each bug graded alone (two of them are e07's), in one submission each."""
+    root = tmp_path_factory.mktemp("round5")
+    results = {}
+    for name, (exercise, text, _, _) in BUGS.items():
+        directory = write_submission(root / name, {f"{exercise}.py": text})
+        results[name] = exercise_result(grader.grade(load_paths([directory], name)), exercise)
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_round5_bugs_lose_marks_and_name_the_idea(bug_results, name):
+    _, _, expected, phrase = BUGS[name]
+    result = bug_results[name]
+    failed = failing(result)
+    assert set(failed) == set(expected), {c.name: c.status for c in result.checks}
+    for check, misconception in expected.items():
+        assert failed[check].misconception == misconception, (check, failed[check].feedback)
+    first = failed[next(iter(expected))]
+    assert phrase in first.feedback, first.feedback
+
+
+def test_mean_times_rows_is_not_called_the_half_convention(bug_results):
+    for check in failing(bug_results["mean_times_rows"]).values():
+        assert "1/2 convention" not in check.feedback, check.feedback
+
+
+def test_depth_by_mode_is_not_blamed_on_coin_flips_alone(bug_results):
+    feedback = failing(bug_results["depth_by_mode"])["every_depth_drawn"].feedback
+    assert "a depth that depends on the mode" in feedback, feedback
+
+
+def test_training_a_copy_is_not_called_a_slow_drift(grade):
+    source = changed(E07, "import torch", "import copy\nimport torch",
+                     "    device = next(model.parameters()).device\n    x, y",
+                     "    model = copy.deepcopy(model)\n"
+                     "    device = next(model.parameters()).device\n    x, y")
+    result = exercise_result(grade({f"{E07}.py": source}), E07)
+    failed = failing(result)
+    assert failed["train_weights"].misconception == "trains_a_copy"
+    defaults = failed["train_defaults"].feedback
+    assert "did not change at all" in defaults and "drift" not in defaults, defaults
+
+
+# ====================================================================== correct variants
+
+CORRECT = [{
+    E06: changed(E06, "import random", "import functools\nimport random", LOOP6,
+                 "        h = functools.reduce(lambda a, _: torch.relu(self.middle_linear(a)),\n"
+                 "                             range(random.randrange(4)), h)"),
+    E07: changed(E07, TRAIN_LOSS,
+                 "        loss = torch.nn.functional.mse_loss(y_pred, y, reduction='sum')",
+                 "        optimizer.zero_grad()", "        optimizer.zero_grad(set_to_none=False)",
+                 "losses.append(loss.item())", "losses.append(float(loss.detach()))"),
+    E08: changed(E08, "    torch.save(\n", "    with open(path, 'wb') as handle:\n        torch.save(\n",
+                 "        path,\n    )", "        handle,\n    )"),
+    E09: changed(E09, "dtype=torch.float32).unsqueeze(dim=1)", "dtype=torch.float32).reshape(-1, 1)",
+                 "    split = int(train_fraction * len(X))\n"
+                 "    return X[:split], y[:split], X[split:], y[split:]",
+                 "    n = int(train_fraction * X.shape[0])\n"
+                 "    X_tr, X_te = torch.split(X, [n, X.shape[0] - n])\n"
+                 "    y_tr, y_te = torch.split(y, [n, y.shape[0] - n])\n"
+                 "    return X_tr, y_tr, X_te, y_te"),
+}, {
+    E06: changed(E06, LOOP6, "        h = self._middle(h, random.randint(1, 4) - 1)",
+                 "        return self.output_linear(h)",
+                 "        return self.output_linear(h)\n\n    def _middle(self, h, n):\n"
+                 "        return h if n == 0 else self._middle(torch.relu(self.middle_linear(h)), n - 1)"),
+    E07: changed(E07, "torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=momentum)",
+                 "torch.optim.SGD(list(model.parameters()), learning_rate, momentum)",
+                 TRAIN_LOSS, "        loss = torch.sub(y_pred, y).square().sum()"),
+    E08: changed(E08, '{"model": model.state_dict(), "optimizer": optimizer.state_dict(), '
+                      '"epoch": int(epoch)}',
+                 "dict(epoch=epoch, optimizer=optimizer.state_dict(), model=model.state_dict())"),
+    E09: changed(E09, "        gradient = np.mean(2 * x * (y_pred - y))",
+                 "        gradient = 2 * np.dot(x.ravel(), (y_pred - y).ravel()) / x.size",
+                 "        losses.append(float(np.mean((y_pred - y) ** 2)))",
+                 "        losses.append(float(((y_pred - y) ** 2).sum() / len(x)))"),
+}]
+
+
+@pytest.mark.parametrize("index", range(len(CORRECT)))
+def test_round5_correct_variants_keep_full_marks(grade, index):
+    report = grade({f"{exercise}.py": text for exercise, text in CORRECT[index].items()})
+    for exercise in CORRECT[index]:
+        assert_full_marks(exercise_result(report, exercise))

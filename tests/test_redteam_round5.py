@@ -3,7 +3,7 @@ the whole course), graded on the default seed and seeds 1, 7 and 12345, their fe
 in English and Korean. Kept here: the ones that found a defect (each must now lose marks
 where it shows and say why) and correct variants in new styles (each must keep full marks).
 
-Defects found (all in the feedback, none in the marks):
+Defects found (one in the marks, e08's epoch without an optimizer; the rest in the feedback):
 - e07: a loss of `.mean() * len(x)` (the mean times the rows, the sum only when y has one
   column) was told it used "the 1/2 convention": on the small data y has 2 columns, so it
   matched the half-sum mutant exactly. half_sse now needs the large data (10-12 columns)
@@ -13,6 +13,12 @@ Defects found (all in the feedback, none in the marks):
   train_mean_loss and evaluate_mean.
 - e07: train on a copy of the model: train_defaults said "the weights drift away slowly:
   weight decay, an L2 penalty, gradient clipping" when they had not moved at all.
+- e07: a detached prediction (no gradient reaches the parameters) was told only that
+  zero_grad sat between backward and step: no_update now lists the causes.
+- e08: load_checkpoint(path, model) without an optimizer returned None (the return indented
+  under the optimizer's `if`): nothing looked at that epoch; optimizer_optional now does
+  (half the check), against the same file loaded with an optimizer. And precision_lost
+  was named on it although every weight came back exactly: it now needs an inexact one.
 - e06: a depth that depends on the mode (0-2 in training mode, 0-3 in eval mode), or drawn
   from a weighted list, was told the cause was "a separate coin flip for each of three
   layers"; the text now lists the causes, and a line says which depths each mode drew.
@@ -68,6 +74,19 @@ BUGS = {
     "mean_in_evaluate_only": (E07, changed(E07, 'model(x), y, reduction="sum").item()',
                                            "model(x), y).item()"),
                               {"evaluate_loss": "evaluate_mean"}, "with more than 64 rows"),
+    # a return indented under the optimizer's `if`: no epoch without an optimizer (and
+    # the weights, all exact, were once told they "lose precision")
+    "return_under_if": (E08, changed(E08, '        optimizer.load_state_dict(checkpoint["optimizer"])\n'
+                                          '    return int(checkpoint["epoch"])',
+                                     '        optimizer.load_state_dict(checkpoint["optimizer"])\n'
+                                     '        return int(checkpoint["epoch"])'),
+                        {"optimizer_optional": None}, "load_checkpoint(path, model) returned None"),
+    # the prediction detached: no gradient reaches the parameters (no zero_grad misplaced)
+    "prediction_detached": (E07, changed(E07, "        y_pred = model(x)",
+                                         "        y_pred = model(x).detach().requires_grad_()"),
+                            {"train_losses": "no_update", "train_momentum": "no_update",
+                             "train_weights": "no_update", "train_defaults": None,
+                             "train_large": None}, "expected"),
     "depth_by_mode": (E06, changed(E06, "random.randint(0, 3)",
                                    "(random.randint(0, 2) if self.training else random.randint(0, 3))"),
                       {"every_depth_drawn": "depth_not_uniform"},
@@ -77,7 +96,7 @@ BUGS = {
 
 @pytest.fixture(scope="module")
 def bug_results(grader, tmp_path_factory):
-    """Each bug graded alone (two of them are e07's), in one submission each."""
+    """Each bug graded alone, in one submission each (several are e07's)."""
     root = tmp_path_factory.mktemp("round5")
     results = {}
     for name, (exercise, text, _, _) in BUGS.items():
@@ -106,6 +125,11 @@ def test_mean_times_rows_is_not_called_the_half_convention(bug_results):
 def test_depth_by_mode_is_not_blamed_on_coin_flips_alone(bug_results):
     feedback = failing(bug_results["depth_by_mode"])["every_depth_drawn"].feedback
     assert "a depth that depends on the mode" in feedback, feedback
+
+
+def test_a_detached_prediction_is_told_the_loss_does_not_reach_the_parameters(bug_results):
+    feedback = failing(bug_results["prediction_detached"])["train_losses"].feedback
+    assert "detached" in feedback, feedback
 
 
 def test_training_a_copy_is_not_called_a_slow_drift(grade):

@@ -111,8 +111,12 @@ def without_optimizer(sub, inputs):
     sub.save_checkpoint(path, model, optimizer, _epoch(inputs))
     _training_goes_on(model, optimizer)
     fresh, _ = _fresh(inputs)
-    sub.load_checkpoint(path, fresh)      # optimizer left at its default, None
-    return {"loaded": models.params(fresh),
+    epoch = sub.load_checkpoint(path, fresh)      # optimizer left at its default, None
+    loaded = models.params(fresh)
+    # the same file with an optimizer: a return that depends on it shows (returns_epoch
+    # judges the value itself)
+    with_optimizer = sub.load_checkpoint(path, *_fresh(inputs))
+    return {"loaded": loaded, "epoch": epoch, "epoch_with_optimizer": with_optimizer,
             "map_location_default": _default_of(sub.load_checkpoint, "map_location")}
 
 

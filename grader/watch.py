@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from grader.reporters import ReportSettings
 
 POLL_SECONDS = 0.5
+EXIT_SECONDS = 10.0     # after Ctrl-C, the most the way out may take
 SETTLE_SECONDS = 0.1     # an editor may write a file in several steps: wait until it is still
 CLEAR = "\033[H\033[2J"
 
@@ -203,7 +205,19 @@ class Watcher:
             return 0
 
 
+def _exit_within(seconds: float) -> None:
+    """Ctrl-C ends the watch: the sandbox is closed on the way out, and should anything
+    there be slow to end (a busy machine), the process exits anyway after `seconds`."""
+    def stop() -> None:
+        time.sleep(seconds)
+        os._exit(0)
+
+    threading.Thread(target=stop, name="grader-exit", daemon=True).start()
+
+
 def watch(pm: pluggy.PluginManager, grader: Grader, paths: Sequence[Path],
           settings: ReportSettings) -> int:
     """Run the watch loop until Ctrl-C; returns the exit status (0)."""
-    return Watcher(pm, grader, paths, settings).run()
+    code = Watcher(pm, grader, paths, settings).run()
+    _exit_within(EXIT_SECONDS)
+    return code

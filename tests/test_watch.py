@@ -73,7 +73,8 @@ def test_watch_command_regrades_on_save_and_exits_0_on_ctrl_c(tmp_path):
     target = submission / f"{E01}.py"
     target.write_text((EXERCISES / f"{E01}.py").read_text())
     process = subprocess.Popen(
-        [sys.executable, "-m", "grader", str(submission), "--watch", "--only", E01],
+        [sys.executable, "-X", "faulthandler", "-m", "grader", str(submission), "--watch",
+         "--only", E01],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
@@ -103,7 +104,13 @@ def test_watch_command_regrades_on_save_and_exits_0_on_ctrl_c(tmp_path):
         second = wait_for("Watching")
         assert "graded" in second and "All exercises complete" in second
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0, "".join(errors)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:   # where it is stuck: faulthandler's dump
+            process.send_signal(signal.SIGABRT)
+            time.sleep(2)
+            raise AssertionError("no exit 30 s after Ctrl-C:\n" + "".join(errors)) from None
+        assert code == 0, "".join(errors)
     finally:
         if process.poll() is None:
             process.kill()

@@ -162,10 +162,14 @@ class Zygote:
                 os.kill(self.nursery_pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            try:
-                os.waitpid(self.nursery_pid, 0)
-            except ChildProcessError:
-                pass
+            deadline = time.monotonic() + 5.0   # reaped if it ends in time; never waited on
+            while time.monotonic() < deadline:
+                try:
+                    if os.waitpid(self.nursery_pid, os.WNOHANG)[0]:
+                        break
+                except ChildProcessError:
+                    break
+                time.sleep(0.01)
 
 
 def encode_job(job: Job) -> bytes:

@@ -235,3 +235,13 @@ def test_round4_correct_variants_keep_full_marks(grade):
 
 def test_autograd_through_transposed_linear_layers_keeps_full_marks(grade):
     assert_full_marks(exercise_result(grade({f"{E03}.py": E03_LINEAR_TRANSPOSED}), E03))
+
+
+def test_autograd_through_activation_checkpointing_keeps_full_marks(grade):
+    """torch.utils.checkpoint asks autograd's engine whether checkpointing is valid: the
+    probe's counting stand-in for the engine must still answer (it raised AttributeError)."""
+    source = "import torch.utils.checkpoint\n" + changed(
+        E03, "y_pred = x.mm(w1).clamp(min=0).mm(w2)",
+        "y_pred = torch.utils.checkpoint.checkpoint(\n"
+        "        lambda a, b: a.mm(b).clamp(min=0), x, w1, use_reentrant=True).mm(w2)")
+    assert_full_marks(exercise_result(grade({f"{E03}.py": source}), E03))

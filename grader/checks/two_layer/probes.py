@@ -129,6 +129,9 @@ class _CountingEngine:
             self._reached |= _leaf_shapes(args[0])
         return self._engine.run_backward(*args, **kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
 
 def _leaf_shapes(roots: Any, limit: int = 10_000) -> set[tuple[int, ...]]:
     """The shapes of the leaves a backward pass from `roots` reaches: a pass run on a
@@ -146,9 +149,6 @@ def _leaf_shapes(roots: Any, limit: int = 10_000) -> set[tuple[int, ...]]:
             shapes.add(tuple(variable.shape))
         stack.extend(following for following, _ in getattr(node, "next_functions", ()))
     return shapes
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
 
 
 def _forward_mode_entries() -> list[tuple[Any, str]]:

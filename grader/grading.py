@@ -23,7 +23,7 @@ from grader.integrity import KIT_ROOT, check_files, hidden_paths, links_checked,
 from grader.loaders import Source, Submission, load_paths
 from grader.model import Report
 from grader.options import DEFAULT_SEED, Options
-from grader.outcome_texts import cell_error_text
+from grader.outcome_texts import cell_error_text, redefined_text
 from grader.printed import notebook_output_once
 from grader.protocol import LoadedFrame, ViolationFrame
 from grader.refcache import ReferenceCache
@@ -143,6 +143,10 @@ class Grader:
                                     self.schedule.inputs_of(exercise, finished.seed),
                                     [e.name for e in self.exercises], seen)
             results.append(judged)
+            redefined = None if judged.full_marks else \
+                redefined_text(sources[exercise.name], exercise.names)
+            if redefined is not None:
+                notes.append(render(redefined, self.options.lang, []))
             outcome = outcomes.get(exercise.name)
             if outcome is not None:
                 for frame in outcome.frames:

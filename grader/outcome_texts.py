@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.code_facts import top_level_names
 from grader.exercise import Text, t
 from grader.options import Options
 from grader.protocol import ErrorInfo, WhereFrame
@@ -17,6 +18,19 @@ from grader.sandbox import Outcome
 def short(message: str, limit: int = 300) -> str:
     message = " ".join(str(message).split())
     return message if len(message) <= limit else message[:limit] + "..."
+
+
+def redefined_text(source, names) -> Text | None:
+    """One of an exercise's names defined in more than one notebook cell: the last one is
+    graded (a later helper of the same name, say e09's `train`, replaces e07's), and an
+    error from it would otherwise point at the exercise's own, unchanged cell."""
+    cells = getattr(source, "cells", None) or ()
+    for name in sorted(names):
+        where = [number for number, code in cells if name in top_level_names(code)]
+        if len(where) > 1:
+            return t("redefined_in_cells", file=Path(source.path).name, name=name,
+                     cells=", ".join(map(str, where[:-1])), last=where[-1])
+    return None
 
 
 def cell_error_text(error: ErrorInfo, outcome: Outcome) -> Text:

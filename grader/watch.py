@@ -12,6 +12,7 @@ so a re-grade takes about as long as the exercise's own checks.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -218,6 +219,9 @@ def _exit_within(seconds: float) -> None:
 def watch(pm: pluggy.PluginManager, grader: Grader, paths: Sequence[Path],
           settings: ReportSettings) -> int:
     """Run the watch loop until Ctrl-C; returns the exit status (0)."""
+    # Ctrl-C is the only way out: started in the background of a script (`... &`), a
+    # process inherits SIGINT ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     code = Watcher(pm, grader, paths, settings).run()
     _exit_within(EXIT_SECONDS)
     return code

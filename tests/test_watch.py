@@ -75,7 +75,9 @@ def test_watch_command_regrades_on_save_and_exits_0_on_ctrl_c(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-X", "faulthandler", "-m", "grader", str(submission), "--watch",
          "--only", E01],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # started as a script's background job is: SIGINT ignored, which Python keeps
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
                      daemon=True).start()

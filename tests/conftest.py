@@ -43,6 +43,25 @@ def solution_source(exercise: str) -> str:
     return (SOLUTIONS / f"{exercise}.py").read_text()
 
 
+def changed(exercise: str, *pairs: str) -> str:
+    """The reference of `exercise` with each (old, new) pair replaced (old must be there)."""
+    text = solution_source(exercise)
+    for old, new in zip(pairs[::2], pairs[1::2]):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def failing(result) -> dict:
+    """An exercise result's checks that neither passed nor were skipped, by name."""
+    return {c.name: c for c in result.checks if c.status not in ("passed", "skipped")}
+
+
+def assert_full_marks(result):
+    assert result.full_marks and result.max_score > 0, \
+        [(c.name, c.status, c.feedback) for c in failing(result).values()]
+
+
 def write_submission(directory: Path, files: dict[str, str]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():

@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-from conftest import exercise_result, solution_source, write_submission
+from conftest import assert_full_marks, changed, exercise_result, failing, write_submission
 from grader.grading import Grader, Options
 from grader.loaders import load_paths
 from grader.plugins import collect_exercises, plugin_manager
@@ -27,24 +27,6 @@ from grader.sandbox import Limits
 E00, E01, E02 = "e00_tensor_basics", "e01_numpy_grads", "e02_tensor_grads"
 E04, E05, E06 = "e04_my_relu", "e05_two_layer_net", "e06_dynamic_net"
 E07, E08, E09 = "e07_training", "e08_checkpoint", "e09_linear_regression"
-
-
-def changed(exercise: str, *pairs: str) -> str:
-    """The reference of `exercise` with each (old, new) pair replaced (old must be there)."""
-    text = solution_source(exercise)
-    for old, new in zip(pairs[::2], pairs[1::2]):
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
-
-
-def failing(result) -> dict:
-    return {c.name: c for c in result.checks if c.status not in ("passed", "skipped")}
-
-
-def assert_full_marks(result):
-    assert result.full_marks and result.max_score > 0, \
-        [(c.name, c.status, c.feedback) for c in failing(result).values()]
 
 
 # ====================================================================== bugs, default seed

@@ -32,28 +32,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import exercise_result, solution_source, write_submission
+from conftest import (assert_full_marks, changed, exercise_result, failing,
+                      solution_source, write_submission)
 from grader.loaders import load_paths
 
 E06, E07, E08, E09 = "e06_dynamic_net", "e07_training", "e08_checkpoint", "e09_linear_regression"
-
-
-def changed(exercise: str, *pairs: str) -> str:
-    """The reference of `exercise` with each (old, new) pair replaced (old must be there)."""
-    text = solution_source(exercise)
-    for old, new in zip(pairs[::2], pairs[1::2]):
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
-
-
-def failing(result) -> dict:
-    return {c.name: c for c in result.checks if c.status not in ("passed", "skipped")}
-
-
-def assert_full_marks(result):
-    assert result.full_marks and result.max_score > 0, \
-        [(c.name, c.status, c.feedback) for c in failing(result).values()]
 
 
 LOOP6 = ("        for _ in range(random.randint(0, 3)):\n"
